@@ -1,0 +1,139 @@
+"""Settings for ml-connector. Every value comes from the environment with a dev-safe default
+(see ../shared/spec/operations.md and README.md)."""
+
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+from connector_project.env import env_bool, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: generated dev secrets and the demo database
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me" if DEBUG else "")
+if not SECRET_KEY:
+    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+
+
+def _field_encryption_keys() -> list[str]:
+    """Fernet keys, newest first. In development a key is generated once into .local/ so that a
+    fresh clone runs without configuration; in production a missing key is a start-up error, because
+    a generated key would make every stored secret unreadable on the next machine."""
+    keys = env_list("FIELD_ENCRYPTION_KEY", [])
+    if keys:
+        return keys
+    if not DEBUG:
+        raise RuntimeError("FIELD_ENCRYPTION_KEY must be set when DJANGO_DEBUG is off")
+    key_file = LOCAL_DIR / "field_encryption_key"
+    if not key_file.exists():
+        LOCAL_DIR.mkdir(exist_ok=True)
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]
+
+
+FIELD_ENCRYPTION_KEY = _field_encryption_keys()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "simple_history",
+    "encrypted_model_fields",
+    "credentials",
+    "mappings",
+    "sync",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "connector_project.urls"
+WSGI_APPLICATION = "connector_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs the admin, the worker and the sync in separate processes on one file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static"
+
+LOGIN_URL = "admin:login"
+
+# django-q2: the ORM broker by default so the demo needs nothing but the database; Redis when
+# Q_BROKER is a redis:// URL. Retry state lives on our rows, so the broker's `retry` is only
+# redelivery of a task whose worker died; it must exceed `timeout` or tasks run twice.
+_q_broker = env_str("Q_BROKER", "orm")
+Q_CLUSTER = {
+    "name": "ml-connector",
+    "workers": int(env_str("Q_WORKERS", "2")),
+    "timeout": 600,
+    "retry": 900,
+    "max_attempts": 3,
+    "catch_up": False,  # schedules carry their own catch-up policy
+    "save_limit": 250,
+    "label": "Task queue",
+}
+if _q_broker == "orm":
+    Q_CLUSTER["orm"] = "default"
+elif _q_broker.startswith(("redis://", "rediss://")):
+    Q_CLUSTER["redis"] = _q_broker
+else:
+    raise RuntimeError(f"Q_BROKER must be 'orm' or a redis:// URL, not {_q_broker!r}")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "credentials": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "mappings": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "sync": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "sandbox": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    },
+}
