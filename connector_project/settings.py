@@ -137,3 +137,20 @@ LOGGING = {
         "sandbox": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     },
 }
+
+# Sync engine. Every pull re-reads this far behind its cursor: saves that became visible late, and the hour that repeats
+# when the account's time zone leaves daylight saving time (SuiteQL compares local times), are not lost.
+SYNC_OVERLAP_SECONDS = int(env_str("SYNC_OVERLAP_SECONDS", "4500"))
+SYNC_PAGE_SIZE = int(env_str("SYNC_PAGE_SIZE", "1000"))  # SuiteQL rows per request, 1..1000
+# Back-off of records that failed or wait for a mapping: exponential with jitter from BASE to CAP seconds;
+# after MAX_ATTEMPTS retryable failures a record is failed and needs a person.
+SYNC_RETRY_BASE_SECONDS = float(env_str("SYNC_RETRY_BASE_SECONDS", "30"))
+SYNC_RETRY_CAP_SECONDS = float(env_str("SYNC_RETRY_CAP_SECONDS", "3600"))
+SYNC_MAX_ATTEMPTS = int(env_str("SYNC_MAX_ATTEMPTS", "8"))
+# Where the per-account NetSuite request slots (lock files) live; shared by every worker on the host.
+SYNC_LOCK_DIR = Path(env_str("SYNC_LOCK_DIR", str(LOCAL_DIR / "locks")))
+
+# --- credentials: oauthlib logs consumer keys, token ids and signature base strings at DEBUG; those
+# are secrets, so its loggers never pass below WARNING whatever LOG_LEVEL or the root logger says.
+for _secretive_logger in ("oauthlib", "requests_oauthlib"):
+    LOGGING["loggers"][_secretive_logger] = {"level": "WARNING"}

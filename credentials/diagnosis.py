@@ -1,0 +1,137 @@
+""""Test connection": authenticate, make one cheap read, and say in plain words what was checked and
+what failed. Used by the admin action and `check_connections`; the outcome is kept on the connection."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import requests
+
+from credentials.errors import ConnectionFailed, Problem
+from credentials.jaggaer_auth import jaggaer_session
+from credentials.models import JaggaerConnection, NetSuiteAuthMethod, NetSuiteConnection
+from credentials.netsuite_auth import netsuite_session
+from credentials.session import BearerAuth, ConnectionSession
+from credentials.tokens import unreachable
+
+# The generic NetSuite 401 names the account that answered (spec section 2d).
+_REALM = re.compile(r'realm="([^"]*)"')
+
+
+@dataclass
+class ConnectionReport:
+    ok: bool = True
+    checked: list[str] = field(default_factory=list)
+    problem: Problem | None = None
+    failure: str = ""
+
+    @property
+    def summary(self) -> str:
+        done = "; ".join(self.checked) if self.checked else "nothing"
+        return f"{done}." if self.ok else f"{self.failure} (checked: {done})"
+
+
+def check_connection(*, connection: NetSuiteConnection | JaggaerConnection) -> ConnectionReport:
+    """Runs the check and stores its time and outcome on the connection."""
+    report = ConnectionReport()
+    try:
+        if isinstance(connection, NetSuiteConnection):
+            _test_netsuite(connection, report)
+        else:
+            _test_jaggaer(connection, report)
+    except ConnectionFailed as exc:
+        report.ok, report.problem, report.failure = False, exc.problem, exc.message
+    connection.last_tested_at = datetime.now(tz=UTC)
+    connection.last_test_ok = report.ok
+    connection.last_test_result = report.summary
+    # An update, not save(): a test is not a change of the connection, so it writes no history row.
+    type(connection).objects.filter(pk=connection.pk).update(
+        last_tested_at=connection.last_tested_at, last_test_ok=report.ok, last_test_result=report.summary,
+    )
+    return report
+
+
+def _fresh_token(session: ConnectionSession, report: ConnectionReport, what: str) -> None:
+    """A stored token could hide credentials that stopped working: ask for a new one."""
+    if isinstance(session.auth, BearerAuth):
+        cached = session.auth.tokens.get_cached()
+        session.auth.tokens.renew(stale=cached)
+        report.checked.append(f"obtained an access token ({what})")
+
+
+def _test_netsuite(connection: NetSuiteConnection, report: ConnectionReport) -> None:
+    session = netsuite_session(connection=connection)
+    _fresh_token(session, report, connection.get_auth_method_display())
+    if connection.auth_method == NetSuiteAuthMethod.TBA:
+        report.checked.append(f"signed requests with TBA (HMAC-SHA256, realm {connection.realm})")
+    url = f"{connection.rest_url}/query/v1/suiteql"
+    try:
+        response = session.post(url, params={"limit": 1}, json={"q": "SELECT id FROM subsidiary"},
+                                headers={"Prefer": "transient"})
+    except requests.RequestException as exc:
+        raise unreachable(url, exc) from None
+    if response.status_code == 200:
+        report.checked.append("read one subsidiary with SuiteQL")
+        return
+    if response.status_code == 401:
+        raise _netsuite_login_refused(connection, response)
+    if response.status_code == 403:
+        raise ConnectionFailed(Problem.REFUSED, (
+            "NetSuite accepted the login but the role may not run SuiteQL (403): give the integration's role "
+            "the REST Web Services and SuiteAnalytics Workbook permissions."
+        ))
+    raise ConnectionFailed(Problem.REFUSED, f"NetSuite answered the SuiteQL read with HTTP {response.status_code}"
+                           f"{_netsuite_detail(response)}.")
+
+
+def _netsuite_login_refused(connection: NetSuiteConnection, response: requests.Response) -> ConnectionFailed:
+    realm = _REALM.search(response.headers.get("WWW-Authenticate", ""))
+    if realm and realm.group(1) and realm.group(1) != connection.account_id:
+        return ConnectionFailed(Problem.WRONG_ACCOUNT, (
+            f"Wrong account id: the server at {connection.base_url} is NetSuite account {realm.group(1)}, "
+            f"but the connection says {connection.account_id}."
+        ))
+    if connection.auth_method == NetSuiteAuthMethod.TBA:
+        return ConnectionFailed(Problem.BAD_TBA_TOKEN, (
+            "NetSuite refused the signed request (INVALID_LOGIN): check the consumer key and secret and the "
+            f"token id and secret, that the token belongs to account {connection.account_id}, and that this "
+            "computer's clock is within 5 minutes of the real time."
+        ))
+    return ConnectionFailed(Problem.REFUSED, (
+        "NetSuite refused a freshly issued access token (INVALID_LOGIN): the integration record may be "
+        "disabled, or the role lacks the REST Web Services permission."
+    ))
+
+
+def _netsuite_detail(response: requests.Response) -> str:
+    try:
+        details = response.json().get("o:errorDetails") or []
+        return f": {details[0]['detail']}" if details else ""
+    except (ValueError, AttributeError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def _test_jaggaer(connection: JaggaerConnection, report: ConnectionReport) -> None:
+    session = jaggaer_session(connection=connection)
+    _fresh_token(session, report, "client credentials")
+    url = f"{connection.base_url.rstrip('/')}/j1p/api/public/jcf/v1/customfields"
+    try:
+        response = session.get(url)
+    except requests.RequestException as exc:
+        raise unreachable(url, exc) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code == 200 and isinstance(body, dict) and body.get("returnCode") == 0:
+        report.checked.append("listed the custom fields")
+        return
+    if response.status_code == 200 and isinstance(body, dict):
+        raise ConnectionFailed(Problem.REFUSED, (
+            f"JAGGAER answered the custom-field list with returnCode {body.get('returnCode')}: "
+            f"{body.get('returnMessage') or 'no message'}."
+        ))
+    raise ConnectionFailed(Problem.REFUSED, (
+        f"JAGGAER answered the custom-field list with HTTP {response.status_code}: check the base URL and "
+        "that the integration client may read custom fields."
+    ))
