@@ -147,6 +147,8 @@ SYNC_PAGE_SIZE = int(env_str("SYNC_PAGE_SIZE", "1000"))  # SuiteQL rows per requ
 SYNC_RETRY_BASE_SECONDS = float(env_str("SYNC_RETRY_BASE_SECONDS", "30"))
 SYNC_RETRY_CAP_SECONDS = float(env_str("SYNC_RETRY_CAP_SECONDS", "3600"))
 SYNC_MAX_ATTEMPTS = int(env_str("SYNC_MAX_ATTEMPTS", "8"))
+# What an accepted push event is handed to (a dotted path to a function taking `event_id`).
+SYNC_WEBHOOK_ACCEPTED_HOOK = env_str("SYNC_WEBHOOK_ACCEPTED_HOOK", "sync.push.event_accepted")
 # Where the per-account NetSuite request slots (lock files) live; shared by every worker on the host.
 SYNC_LOCK_DIR = Path(env_str("SYNC_LOCK_DIR", str(LOCAL_DIR / "locks")))
 

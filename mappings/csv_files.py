@@ -1,0 +1,182 @@
+"""Mapping rows as CSV (operations.md "Mapping CSV"): header `kind,netsuite_id,jaggaer_value`, other
+columns ignored on import except our optional `valid_from`/`valid_to` (YYYY-MM-DD, both inclusive). Import
+is all-or-nothing: every bad line is reported with its number and nothing is written.
+
+A file's rows for a (kind, netsuite_id) replace that code's rows (matched by `valid_from`, so an unchanged
+row keeps its history); codes absent from the file keep their rows unless `replace` is given. Only
+confirmed rows are exported: proposals are not mappings until finance confirms them."""
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TextIO
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from credentials.models import ConnectionPair
+from mappings.models import CodingMapping
+from mappings.references import ReferenceIndex, dimension_fields_of
+from mappings.validation import MappingRowChecker, describe_dates
+
+REQUIRED_COLUMNS = ["kind", "netsuite_id", "jaggaer_value"]
+EXPORT_COLUMNS = [*REQUIRED_COLUMNS, "netsuite_name", "valid_from", "valid_to"]
+
+
+class MappingImportError(Exception):
+    """The file was rejected; `problems` are "line N: ..." messages, in file order."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass
+class ImportOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.deleted} deleted"
+        )
+
+
+def export_mappings_csv(*, pair: ConnectionPair, out: TextIO) -> int:
+    """Writes the pair's confirmed rows; returns how many."""
+    rows = list(CodingMapping.objects.filter(pair=pair, status=CodingMapping.Status.CONFIRMED))
+    references = ReferenceIndex(
+        pair=pair,
+        dimension_fields=dimension_fields_of(pair.jaggaer),
+        netsuite_ids={row.netsuite_id for row in rows},
+        jaggaer_values=(),
+    )
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        code = references.netsuite_code(row.kind, row.netsuite_id)
+        writer.writerow(
+            [
+                row.kind,
+                row.netsuite_id,
+                row.jaggaer_value,
+                code.name if code else "",
+                row.valid_from.isoformat() if row.valid_from else "",
+                row.valid_to.isoformat() if row.valid_to else "",
+            ]
+        )
+    return len(rows)
+
+
+def _parse_day(text: str, column: str, problems: list[str], line: int) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"line {line}: {column} '{text}' is not a date (YYYY-MM-DD)")
+        return None
+
+
+def _read_rows(*, pair: ConnectionPair, source: TextIO) -> list[tuple[int, CodingMapping]]:
+    """Parses and checks every line; raises MappingImportError listing every problem."""
+    reader = csv.DictReader(source)
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing_columns = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing_columns:
+        found = ", ".join(header) or "nothing"
+        raise MappingImportError([f"line 1: the header must name {', '.join(REQUIRED_COLUMNS)} (found: {found})"])
+    reader.fieldnames = header
+    references = ReferenceIndex(pair=pair, dimension_fields=dimension_fields_of(pair.jaggaer))
+    checker = MappingRowChecker(references=references)
+    problems: list[str] = []
+    rows: list[tuple[int, CodingMapping]] = []
+    for cells in reader:
+        line = reader.line_num
+        if None in cells:
+            problems.append(f"line {line}: more cells than the header has columns")
+            continue
+
+        def cell(column: str) -> str:
+            return (cells.get(column) or "").strip()
+
+        known_problems = len(problems)
+        row = CodingMapping(
+            pair=pair,
+            kind=cell("kind"),
+            netsuite_id=cell("netsuite_id"),
+            jaggaer_value=cell("jaggaer_value"),
+            valid_from=_parse_day(cell("valid_from"), "valid_from", problems, line),
+            valid_to=_parse_day(cell("valid_to"), "valid_to", problems, line),
+        )
+        row_problems = checker.problems(row)
+        problems.extend(f"line {line}: {message}" for _, message in row_problems)
+        if len(problems) == known_problems:
+            problems.extend(f"line {line}: {message}" for message in _clashes(row, rows))
+        rows.append((line, row))
+    if problems:
+        raise MappingImportError(problems)
+    return rows
+
+
+def _clashes(row: CodingMapping, earlier: Iterable[tuple[int, CodingMapping]]) -> list[str]:
+    clashes = []
+    for line, other in earlier:
+        if (other.kind, other.netsuite_id) != (row.kind, row.netsuite_id) or not row.overlaps(other):
+            continue
+        if (other.valid_from, other.valid_to) == (row.valid_from, row.valid_to):
+            clashes.append(f"duplicate of line {line} ({row.kind} {row.netsuite_id} {describe_dates(row)})")
+        else:
+            clashes.append(
+                f"the dates of {row.kind} {row.netsuite_id} ({describe_dates(row)}) overlap line {line} "
+                f"({describe_dates(other)})"
+            )
+    return clashes
+
+
+@transaction.atomic
+def import_mappings_csv(
+    *, pair: ConnectionPair, source: TextIO, replace: bool = False, acting_user: AbstractBaseUser | None = None
+) -> ImportOutcome:
+    rows = _read_rows(pair=pair, source=source)
+    by_code: dict[tuple[str, str], list[CodingMapping]] = {}
+    for _, row in rows:
+        by_code.setdefault((row.kind, row.netsuite_id), []).append(row)
+    existing: dict[tuple[str, str], list[CodingMapping]] = {}
+    for stored in CodingMapping.objects.filter(pair=pair).select_for_update():
+        existing.setdefault((stored.kind, stored.netsuite_id), []).append(stored)
+
+    outcome = ImportOutcome()
+    for code, stored_rows in existing.items():
+        if code in by_code or replace:
+            wanted_starts = {row.valid_from for row in by_code.get(code, [])}
+            for stored in stored_rows:
+                if stored.valid_from not in wanted_starts:
+                    stored._history_user = acting_user
+                    stored.delete()
+                    outcome.deleted += 1
+    for code, new_rows in by_code.items():
+        stored_by_start = {stored.valid_from: stored for stored in existing.get(code, [])}
+        for row in new_rows:
+            stored = stored_by_start.get(row.valid_from)
+            if stored is None:
+                row.created_by = acting_user
+                row._history_user = acting_user
+                row.save()
+                outcome.created += 1
+            elif (stored.jaggaer_value, stored.valid_to, stored.status) == (
+                row.jaggaer_value,
+                row.valid_to,
+                CodingMapping.Status.CONFIRMED,
+            ):
+                outcome.unchanged += 1
+            else:
+                stored.jaggaer_value, stored.valid_to = row.jaggaer_value, row.valid_to
+                stored.status = CodingMapping.Status.CONFIRMED
+                stored._history_user = acting_user
+                stored.save()
+                outcome.updated += 1
+    return outcome

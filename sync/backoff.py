@@ -1,0 +1,12 @@
+"""Exponential back-off with full jitter, for in-call retries and for record retries alike, so that
+many workers hit by the same limit never retry in lock-step (NetSuite spec section 6)."""
+
+import random
+from collections.abc import Callable
+
+
+def backoff_delay(*, attempt: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before retry number `attempt` (1 for the first retry): uniform in
+    [0, min(cap, base * 2**(attempt-1))], with a floor of a tenth of the window so it never spins."""
+    window = min(cap, base * (2 ** max(0, attempt - 1)))
+    return window * (0.1 + 0.9 * rng())

@@ -1,0 +1,439 @@
+"""Delivering due records to JAGGAER, exactly once, and recording every try.
+
+Records are claimed with a conditional UPDATE, so two processes never send the same record. An item's
+result is read one by one; an HTTP 200 with a non-zero returnCode delivered nothing. A send whose outcome
+is unknown (timeout, dropped connection, 500) is looked up in JAGGAER before anything is sent again, and
+a DUPLICATE for our own content counts as delivered."""
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from credentials.models import ConnectionPair
+from mappings.references import dimension_fields_of
+from mappings.resolution import CodingResolver
+from sync.backoff import backoff_delay
+from sync.errors import JaggaerError
+from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.models import ErrorKind, Flow, MissingCoding, SyncAttempt, SyncRecord
+from sync.payloads import Built, build
+from sync.records import change_state, content_hash, make_due
+
+logger = logging.getLogger(__name__)
+State = SyncRecord.State
+
+DUE_STATES = (State.PENDING, State.RETRYING, State.WAITING_FOR_MAPPING, State.WAITING_FOR_DEPENDENCY)
+CLAIM_SECONDS = 600
+BATCH_SIZES = {Flow.PURCHASE_ORDERS: 50, Flow.VENDOR_BILLS: 50}  # JAGGAER's document batch limit
+DEFAULT_BATCH_SIZE = 100
+DEPENDENCY_NAMES = {Flow.VENDORS: "Supplier (NetSuite vendor id {})", Flow.PURCHASE_ORDERS: "Purchase order (NetSuite id {})"}
+
+
+@dataclass
+class DeliveryReport:
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    jaggaer_requests: int = 0
+
+    def count(self, state: str) -> None:
+        self.counts[state] += 1
+
+
+@dataclass
+class _Outgoing:
+    record: SyncRecord
+    built: Built
+    digest: str
+    item: dict
+    action: str
+    revision: int | None = None
+
+
+@dataclass
+class _Held:
+    """A record that is not sent now, and why."""
+
+    state: str
+    reason: str
+    options: dict
+
+
+@dataclass
+class Preview:
+    record: SyncRecord
+    action: str
+    payload: dict | None
+    outcome: str  # "send", or the state the record would stay in
+    reason: str
+
+
+def preview(*, pair: ConnectionPair, flow: str, records: list[SyncRecord]) -> list[Preview]:
+    """What sending these records now would send (replay preview, backfill --dry-run); changes nothing."""
+    return _Batch(pair=pair, flow=flow, client=None, report=DeliveryReport()).preview(records)  # type: ignore[arg-type]
+
+
+def due_records(*, pair: ConnectionPair, flow: str, now: datetime) -> "Q":
+    return Q(pair=pair, flow=flow, state__in=DUE_STATES, next_attempt_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+
+
+def claim(*, pair: ConnectionPair, flow: str, size: int, only_ids: list[int] | None = None) -> list[SyncRecord]:
+    """Claims up to `size` due records for this process. The UPDATE re-checks the claim condition, so of
+    two processes racing for a row exactly one gets it, on PostgreSQL and SQLite alike."""
+    now = timezone.now()
+    candidates = SyncRecord.objects.filter(due_records(pair=pair, flow=flow, now=now))
+    if only_ids is not None:
+        candidates = candidates.filter(pk__in=only_ids)
+    ids = list(candidates.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:size])
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    SyncRecord.objects.filter(Q(pk__in=ids) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))).update(
+        claim_token=token, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+    )
+    return list(SyncRecord.objects.filter(claim_token=token, claimed_until__gt=now).order_by("id"))
+
+
+def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_ids: list[int] | None = None,
+                progress: Callable[[DeliveryReport], None] | None = None) -> DeliveryReport:
+    """Delivers every record of `flow` that is due now, batch by batch, until none is left."""
+    report = DeliveryReport()
+    before = client.requests_made
+    size = BATCH_SIZES.get(Flow(flow), DEFAULT_BATCH_SIZE)
+    while batch := claim(pair=pair, flow=flow, size=size, only_ids=only_ids):
+        _Batch(pair=pair, flow=flow, client=client, report=report).deliver(batch)
+        if progress:
+            progress(report)
+    report.jaggaer_requests = client.requests_made - before
+    return report
+
+
+class _Batch:
+    def __init__(self, *, pair: ConnectionPair, flow: str, client: JaggaerClient, report: DeliveryReport) -> None:
+        self.pair = pair
+        self.flow = Flow(flow)
+        self.client = client
+        self.report = report
+        self.dimension_fields = dimension_fields_of(pair.jaggaer)
+        # Built per batch: every record of a batch sees one consistent state of the mappings.
+        self.resolver = CodingResolver(pair=pair, dimension_fields=self.dimension_fields)
+        self.delivered: list[str] = []
+
+    def _build(self, records: list[SyncRecord]) -> dict[int, Built]:
+        today = timezone.localdate()
+        return {record.pk: build(flow=self.flow, source=record.source, deleted=record.deleted_in_netsuite,
+                                 resolver=self.resolver, dimension_fields=self.dimension_fields, on=today)
+                for record in records}
+
+    def deliver(self, records: list[SyncRecord]) -> None:
+        built = self._build(records)
+        delivered_dependencies = self._delivered_dependencies(built.values())
+        outgoing: list[_Outgoing] = []
+        for record in records:
+            prepared = self._prepare(record, built[record.pk], delivered_dependencies)
+            if prepared is not None:
+                outgoing.append(prepared)
+        self._send(outgoing)
+        self._release_dependents()
+
+    # Before sending ---------------------------------------------------------------------------
+
+    def _delivered_dependencies(self, builds: Iterable[Built]) -> set[tuple[str, str]]:
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for item in builds:
+            for dep_flow, netsuite_id in item.depends_on:
+                wanted[dep_flow].add(netsuite_id)
+        delivered: set[tuple[str, str]] = set()
+        for dep_flow, ids in wanted.items():
+            rows = SyncRecord.objects.filter(pair=self.pair, flow=dep_flow, netsuite_id__in=ids).exclude(delivered_sha256="")
+            delivered.update((dep_flow, netsuite_id) for netsuite_id in rows.values_list("netsuite_id", flat=True))
+        return delivered
+
+    def _decide(self, record: SyncRecord, built: Built, delivered_dependencies: set,
+                looked_up: bool = False) -> "_Outgoing | _Held":
+        """What happens to a record, before anything is written or sent."""
+        if built.problem:
+            return _Held(State.FAILED, built.problem, dict(kind=ErrorKind.SOURCE_DATA, code="SOURCE_DATA"))
+        if built.missing:
+            return _Held(State.WAITING_FOR_MAPPING, "; ".join(code.message for code in built.missing),
+                         dict(kind=ErrorKind.MAPPING, code="UNMAPPED", retry=True))
+        unmet = [dep for dep in built.depends_on if dep not in delivered_dependencies]
+        if unmet:
+            dep_flow, dep_id = unmet[0]
+            return _Held(State.WAITING_FOR_DEPENDENCY, f"{DEPENDENCY_NAMES[dep_flow].format(dep_id)} is not in JAGGAER yet",
+                         dict(kind=ErrorKind.DEPENDENCY, code="DEPENDENCY", blocked_by=f"{dep_flow}:{dep_id}", retry=True))
+        digest = content_hash({"content": built.content, "cancel": built.cancel})
+        never_sent = not record.delivered_sha256 and record.jaggaer_revision is None and not record.outcome_unknown
+        if built.cancel and never_sent:
+            return _Held(State.SKIPPED, "Deleted or rejected in NetSuite before it reached JAGGAER: nothing to cancel", {})
+        if digest == record.delivered_sha256 and not record.resend and (looked_up or not record.outcome_unknown):
+            return _Held(State.SKIPPED, "Unchanged since the last delivery: nothing sent", {})
+        return self._outgoing(record, built, digest)
+
+    def _prepare(self, record: SyncRecord, built: Built, delivered_dependencies: set) -> _Outgoing | None:
+        decision = self._decide(record, built, delivered_dependencies)
+        if isinstance(decision, _Outgoing) and record.outcome_unknown:
+            if not self._send_after_lookup(record, built, decision.digest):
+                return None
+            decision = self._decide(record, built, delivered_dependencies, looked_up=True)
+        if isinstance(decision, _Outgoing):
+            return decision
+        if decision.state == State.WAITING_FOR_MAPPING:
+            self._wait_for_mapping(record, built, decision)
+        else:
+            self._settle(record, decision.state, decision.reason, action="build", built=built, **decision.options)
+        return None
+
+    def preview(self, records: list[SyncRecord]) -> list["Preview"]:
+        """What delivering these records now would do, without writing or sending anything."""
+        built = self._build(records)
+        delivered_dependencies = self._delivered_dependencies(built.values())
+        previews = []
+        for record in records:
+            decision = self._decide(record, built[record.pk], delivered_dependencies)
+            if isinstance(decision, _Outgoing):
+                note = " (JAGGAER is asked first whether an earlier send arrived)" if record.outcome_unknown else ""
+                previews.append(Preview(record=record, action=decision.action, payload=decision.item,
+                                        outcome="send", reason=f"Would send as {decision.action}{note}"))
+            else:
+                previews.append(Preview(record=record, action="", payload=None, outcome=decision.state,
+                                        reason=decision.reason))
+        return previews
+
+    def _outgoing(self, record: SyncRecord, built: Built, digest: str) -> _Outgoing:
+        content = built.content or {}
+        if self.flow == Flow.PURCHASE_ORDERS:
+            action = "cancel" if built.cancel else ("new" if record.jaggaer_revision is None else "update")
+            revision = 0 if record.jaggaer_revision is None else record.jaggaer_revision + 1
+            item = {**content, "poHeader": {**content["poHeader"], "type": action, "revisionNumber": revision}}
+            return _Outgoing(record, built, digest, item, action, revision)
+        if self.flow == Flow.VENDOR_BILLS:
+            action = "cancel" if built.cancel else ("new" if not record.jaggaer_id else "update")
+            item = {**content, "header": {**content["header"], "type": action}}
+            return _Outgoing(record, built, digest, item, action)
+        return _Outgoing(record, built, digest, content, "upsert")
+
+    def _send_after_lookup(self, record: SyncRecord, built: Built, digest: str) -> bool:
+        """Our last send may have been applied: looks it up. False when nothing is left to send."""
+        found = self._look_up(built)
+        if found is None:
+            return True  # it never arrived: send as planned
+        if not self._adopt(record, built, found):
+            return False
+        record.outcome_unknown = False
+        record.delivered_sha256 = record.payload_sha256
+        if digest != record.payload_sha256:
+            return True  # it arrived, and NetSuite has changed since: the changes go as an update
+        self._settle(record, State.DELIVERED, "Found in JAGGAER: the send whose answer was lost had been applied",
+                     action="lookup", built=built, delivered_at=timezone.now(), attempts=0)
+        return False
+
+    def _look_up(self, built: Built) -> dict | None:
+        content = built.content or {}
+        if self.flow == Flow.PURCHASE_ORDERS:
+            return self.client.get_purchase_order(content["poHeader"]["poNumber"])
+        if self.flow == Flow.VENDOR_BILLS:
+            header = content["header"]
+            return self.client.find_invoice(supplier_number=header["supplier"]["supplierNumber"],
+                                            supplier_invoice_number=header["supplierInvoiceNumber"])
+        return None  # suppliers and custom-field values are upserts: resending cannot duplicate them
+
+    def _adopt(self, record: SyncRecord, built: Built, found: dict) -> bool | None:
+        """Takes JAGGAER's copy as ours when it is ours. True: our send was applied; None: it is somebody
+        else's object, and the record failed."""
+        header = found.get("poHeader") or found.get("header") or found
+        if str(header.get("externalId", "")) not in ("", record.netsuite_id):
+            number = header.get("poNumber") or header.get("supplierInvoiceNumber")
+            self._settle(record, State.FAILED,
+                         f"JAGGAER already has {number} for another NetSuite record (externalId "
+                         f"{header.get('externalId')}): rename one of them", kind=ErrorKind.REJECTED, code="DUPLICATE",
+                         action="lookup", built=built)
+            return None
+        if "revisionNumber" in header:
+            record.jaggaer_revision = int(header["revisionNumber"])
+        record.jaggaer_id = str(found.get("id") or header.get("id") or record.jaggaer_id)
+        return True
+
+    def _wait_for_mapping(self, record: SyncRecord, built: Built, decision: "_Held") -> None:
+        with transaction.atomic():
+            MissingCoding.objects.filter(record=record).delete()
+            MissingCoding.objects.bulk_create(
+                [MissingCoding(record=record, kind=code.kind, netsuite_id=code.netsuite_id) for code in built.missing]
+            )
+            self._settle(record, decision.state, decision.reason, action="build", built=built, keep_missing=True,
+                         **decision.options)
+
+    # Sending ----------------------------------------------------------------------------------
+
+    def _send(self, outgoing: list[_Outgoing]) -> None:
+        if not outgoing:
+            return
+        groups: dict[str, list[_Outgoing]] = defaultdict(list)
+        for entry in outgoing:
+            groups[entry.item.get("field", "")].append(entry)
+        for group in groups.values():
+            self._send_group(group)
+
+    def _send_group(self, group: list[_Outgoing]) -> None:
+        started = time.monotonic()
+        items = [entry.item["value"] if "field" in entry.item else entry.item for entry in group]
+        try:
+            results = self._post(group[0].item.get("field", ""), items)
+        except JaggaerError as error:
+            if not error.retryable and len(group) > 1:
+                for entry in group:  # nothing was applied: find the item JAGGAER cannot read
+                    self._send_group([entry])
+                return
+            for entry in group:
+                self._failed_send(entry, error, started)
+            return
+        for entry, result in zip(group, results):
+            self._result(entry, result, started)
+
+    def _post(self, field_name: str, items: list[dict]) -> list[ItemResult]:
+        if self.flow == Flow.VENDORS:
+            return self.client.upsert_suppliers(items)
+        if self.flow == Flow.PURCHASE_ORDERS:
+            return self.client.send_purchase_orders(items)
+        if self.flow == Flow.VENDOR_BILLS:
+            return self.client.send_invoices(items)
+        return self.client.upsert_custom_field_values(field_name=field_name, values=items)
+
+    def _result(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+        record = entry.record
+        if result.ok:
+            self._delivered(entry, result, started)
+            return
+        codes = {error.code for error in result.errors}
+        message = "; ".join(f"{e.code}: {e.message}" for e in result.errors) or "JAGGAER refused the item"
+        common = {"entry": entry, "started": started, "result": result, "code": ",".join(sorted(codes))}
+        if "DUPLICATE" in codes and self.flow in (Flow.PURCHASE_ORDERS, Flow.VENDOR_BILLS):
+            found = self._look_up(entry.built)
+            if found is not None and self._adopt(record, entry.built, found):
+                # Ours, from a send whose answer we lost: delivered if it carried this content.
+                record.delivered_sha256 = record.payload_sha256
+                if record.payload_sha256 == entry.digest:
+                    self._delivered(entry, result, started)
+                else:
+                    self._attempted(State.PENDING, "JAGGAER already had it from an earlier send: "
+                                    "sending the changes as an update", retry_now=True, **common)
+                return
+            if found is not None:
+                return  # _adopt failed the record
+        if codes == {"STALE_REVISION"}:
+            found = self._look_up(entry.built)
+            if found is not None:
+                self._adopt(record, entry.built, found)
+            self._attempted(State.PENDING, f"{message} (JAGGAER has revision {record.jaggaer_revision}): "
+                            "sending the next revision", retry_now=True, **common)
+        elif codes == {"UNKNOWN_CUSTOM_FIELD_VALUE"}:
+            self._attempted(State.WAITING_FOR_MAPPING, message, kind=ErrorKind.MAPPING, **common)
+        elif codes and codes <= {"UNKNOWN_SUPPLIER", "UNKNOWN_PO", "UNKNOWN_CUSTOM_FIELD_VALUE"}:
+            self._attempted(State.WAITING_FOR_DEPENDENCY, message, kind=ErrorKind.DEPENDENCY, **common)
+        else:
+            self._attempted(State.FAILED, message, kind=ErrorKind.REJECTED, **common)
+
+    def _failed_send(self, entry: _Outgoing, error: JaggaerError, started: float) -> None:
+        if error.retryable:
+            # A 500 or a lost answer may follow an applied write: look before sending again.
+            entry.record.outcome_unknown = entry.action in ("new", "update", "cancel")
+            self._attempted(State.RETRYING, str(error), kind=ErrorKind.REMOTE, entry=entry, started=started,
+                            code=error.code, http_status=error.status, retry_after=error.retry_after)
+        else:
+            self._attempted(State.FAILED, str(error), kind=ErrorKind.REJECTED, entry=entry, started=started,
+                            code=error.code, http_status=error.status)
+
+    # Recording --------------------------------------------------------------------------------
+
+    def _delivered(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+        record = entry.record
+        what = {"Unchanged": "JAGGAER already had this content"}.get(result.status, f"{result.status} in JAGGAER")
+        fields = {
+            "delivered_sha256": entry.digest, "payload_sha256": entry.digest, "payload": entry.item,
+            "delivered_at": timezone.now(), "outcome_unknown": False, "resend": False,
+            "jaggaer_id": result.jaggaer_id or record.jaggaer_id,
+        }
+        if entry.revision is not None:
+            fields["jaggaer_revision"] = entry.revision
+        self._record_attempt(entry, State.DELIVERED, what, started=started, result=result, http_status=200, **fields)
+        self.delivered.append(record.netsuite_id)
+
+    def _attempted(self, to_state: str, message: str, *, entry: _Outgoing, started: float, code: str,
+                   kind: str = "", result: ItemResult | None = None, http_status: int | None = 200,
+                   retry_now: bool = False, retry_after: float | None = None) -> None:
+        record = entry.record
+        attempts = record.attempts + 1
+        if to_state in (State.RETRYING, State.PENDING) and attempts >= settings.SYNC_MAX_ATTEMPTS:
+            to_state, message = State.FAILED, f"{message} (gave up after {attempts} attempts)"
+        next_at = timezone.now() if retry_now else self._next_attempt(attempts, retry_after)
+        self._record_attempt(
+            entry, to_state, message, started=started, result=result, http_status=http_status, attempts=attempts,
+            payload=entry.item, payload_sha256=entry.digest, last_error_kind=kind, last_error_code=code,
+            last_error_message=message, next_attempt_at=None if to_state == State.FAILED else next_at,
+        )
+
+    def _record_attempt(self, entry: _Outgoing, to_state: str, message: str, *, started: float,
+                        result: ItemResult | None, http_status: int | None, **fields: object) -> None:
+        record = entry.record
+        if to_state == State.DELIVERED:
+            fields.update(attempts=0, next_attempt_at=None, last_error_kind="", last_error_code="",
+                          last_error_message="", blocked_by="")
+        with transaction.atomic():
+            MissingCoding.objects.filter(record=record).delete()
+            attempt = SyncAttempt.objects.create(
+                record=record, started_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
+                action=entry.action, request=entry.item, http_status=http_status,
+                result_status=result.status if result else "",
+                result={"key": result.key, "id": result.jaggaer_id,
+                        "errors": [vars(error) for error in result.errors]} if result else None,
+                state_after=to_state, error_code=str(fields.get("last_error_code", "")), message=message,
+                mappings_used=[list(used) for used in entry.built.mappings_used],
+            )
+            change_state(record=record, to_state=to_state, reason=message, attempt=attempt,
+                         claim_token="", claimed_until=None, **fields)
+        self.report.count(to_state)
+
+    def _settle(self, record: SyncRecord, to_state: str, reason: str, *, action: str, built: Built, kind: str = "",
+                code: str = "", blocked_by: str = "", retry: bool = False, keep_missing: bool = False,
+                **fields: object) -> None:
+        """A decision made without sending to JAGGAER (waiting, skipped, bad data, found by a lookup), with
+        its audit rows."""
+        fields.setdefault("attempts", record.attempts + 1 if retry else record.attempts)
+        attempts = int(fields["attempts"])  # type: ignore[call-overload]
+        with transaction.atomic():
+            if not keep_missing:
+                MissingCoding.objects.filter(record=record).delete()
+            attempt = SyncAttempt.objects.create(
+                record=record, started_at=timezone.now(), action=action, state_after=to_state, error_code=code,
+                message=reason, mappings_used=[list(used) for used in built.mappings_used],
+            )
+            change_state(
+                record=record, to_state=to_state, reason=reason, attempt=attempt, claim_token="", claimed_until=None,
+                blocked_by=blocked_by, last_error_kind=kind, last_error_code=code,
+                last_error_message=reason if kind else "", resend=False,
+                next_attempt_at=self._next_attempt(attempts, None) if retry else None, **fields,
+            )
+        self.report.count(to_state)
+
+    @staticmethod
+    def _next_attempt(attempts: int, retry_after: float | None) -> datetime:
+        delay = backoff_delay(attempt=max(1, attempts), base=settings.SYNC_RETRY_BASE_SECONDS,
+                              cap=settings.SYNC_RETRY_CAP_SECONDS)
+        return timezone.now() + timedelta(seconds=max(delay, retry_after or 0))
+
+    def _release_dependents(self) -> None:
+        """Records that waited for what this batch delivered go out in their own flow's next delivery."""
+        if not self.delivered:
+            return
+        keys = [f"{self.flow}:{netsuite_id}" for netsuite_id in self.delivered]
+        waiting = SyncRecord.objects.filter(pair=self.pair, state=State.WAITING_FOR_DEPENDENCY, blocked_by__in=keys)
+        make_due(records=waiting, reason="What it waited for reached JAGGAER")

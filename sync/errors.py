@@ -1,0 +1,88 @@
+"""One error type per remote system, and the one place per vendor that decides what is retryable."""
+
+from dataclasses import dataclass
+
+import requests
+
+# JAGGAER item codes (JAGGAER contract, section 2): the ones that a later attempt can cure without
+# anybody touching the data. UNKNOWN_CUSTOM_FIELD_VALUE waits for a value, UNKNOWN_SUPPLIER and
+# UNKNOWN_PO for a dependency; VALIDATION and STALE_REVISION will fail the same way again.
+JAGGAER_RETRYABLE_ITEM_CODES = frozenset({"UNKNOWN_CUSTOM_FIELD_VALUE", "UNKNOWN_SUPPLIER", "UNKNOWN_PO"})
+
+_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass
+class RemoteError(Exception):
+    """A call to NetSuite or JAGGAER that did not do what we asked. `message` is for people and holds
+    no secret: it is built from the vendor's error text, never from our request."""
+
+    system: str
+    message: str
+    retryable: bool
+    status: int | None = None
+    code: str = ""
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status}" if self.status else "no response"
+        code = f" {self.code}" if self.code else ""
+        return f"{self.system} {where}{code}: {self.message}"
+
+
+class NetSuiteError(RemoteError):
+    pass
+
+
+class JaggaerError(RemoteError):
+    pass
+
+
+def netsuite_error(response: requests.Response) -> NetSuiteError:
+    """NetSuite's error body (spec section 5). The concurrency limit answers 429 or, on some accounts,
+    400 with CONCURRENCY_LIMIT_EXCEEDED (spec section 6): both are retryable, the 400 included."""
+    code, detail = "", response.reason or "error"
+    try:
+        body = response.json()
+        first = (body.get("o:errorDetails") or [{}])[0]
+        code = first.get("o:errorCode") or body.get("o:errorCode") or ""
+        detail = first.get("detail") or body.get("title") or detail
+    except (ValueError, AttributeError, IndexError, TypeError):
+        pass
+    retryable = response.status_code in _RETRYABLE_STATUSES or code == "CONCURRENCY_LIMIT_EXCEEDED"
+    return NetSuiteError(system="NetSuite", message=detail, retryable=retryable, status=response.status_code, code=code)
+
+
+def jaggaer_error(response: requests.Response) -> JaggaerError:
+    """An HTTP-level JAGGAER failure (contract section 2): 429, 503 and 5xx are retryable and may say
+    when (Retry-After); any other 4xx is not."""
+    message = response.reason or "error"
+    try:
+        body = response.json()
+        message = body.get("returnMessage") or body.get("error_description") or body.get("error") or message
+    except (ValueError, AttributeError):
+        pass
+    return JaggaerError(
+        system="JAGGAER",
+        message=str(message),
+        retryable=response.status_code in _RETRYABLE_STATUSES,
+        status=response.status_code,
+        code=f"HTTP_{response.status_code}",
+        retry_after=_retry_after(response),
+    )
+
+
+def transport_error(system: str, exc: requests.RequestException) -> RemoteError:
+    """Timeouts and connection failures. Whether the remote side applied a write is unknown: callers
+    that write must look the object up before they resend."""
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not be reached"
+    cls = NetSuiteError if system == "NetSuite" else JaggaerError
+    return cls(system=system, message=f"{system} {kind} ({type(exc).__name__})", retryable=True, code="TRANSPORT")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None

@@ -1,0 +1,183 @@
+"""Writes to and reads from JAGGAER's J1P REST API (JAGGAER contract).
+
+Only refusals that guarantee nothing was applied are retried here: 429 and 503 (maintenance), after
+their Retry-After. A 500, a timeout or a dropped connection may follow an applied write, so they are
+raised with `retryable` set and the delivery code looks the object up before it sends it again."""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from sync.backoff import backoff_delay
+from sync.errors import JaggaerError, jaggaer_error, transport_error
+
+logger = logging.getLogger(__name__)
+
+API = "/j1p/api/public"
+NOT_FOUND = 2  # returnCode of a read by key that found nothing (contract section 2)
+PAGE_SIZE = 100
+
+
+@dataclass
+class ItemError:
+    code: str
+    message: str
+    field: str = ""
+
+
+@dataclass
+class ItemResult:
+    """One item's outcome in a batch answer."""
+
+    key: str
+    status: str  # Created | Updated | Unchanged | Cancelled | Error
+    jaggaer_id: str = ""
+    errors: list[ItemError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "Error"
+
+
+class JaggaerClient:
+    def __init__(
+        self,
+        *,
+        session: requests.Session,
+        base_url: str,
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.timeout = timeout
+        self._sleep = sleep
+        self.requests_made = 0
+
+    # Writes -----------------------------------------------------------------------------------
+
+    def upsert_suppliers(self, suppliers: list[dict]) -> list[ItemResult]:
+        return self._batch("/js/v1/suppliers", {"supplierList": {"supplier": suppliers}}, len(suppliers))
+
+    def send_purchase_orders(self, purchase_orders: list[dict]) -> list[ItemResult]:
+        return self._batch(
+            "/jp/v1/purchaseorders", {"purchaseOrderList": {"purchaseOrder": purchase_orders}}, len(purchase_orders)
+        )
+
+    def send_invoices(self, invoices: list[dict]) -> list[ItemResult]:
+        return self._batch("/ji/v1/invoices", {"invoiceList": {"invoice": invoices}}, len(invoices))
+
+    def upsert_custom_field_values(self, *, field_name: str, values: list[dict]) -> list[ItemResult]:
+        return self._batch(
+            f"/jcf/v1/customfields/{field_name}/values", {"customFieldValueList": {"customFieldValue": values}},
+            len(values),
+        )
+
+    # Reads ------------------------------------------------------------------------------------
+
+    def get_supplier(self, supplier_number: str) -> dict | None:
+        return self._get_one(f"/js/v1/suppliers/{supplier_number}", "supplier")
+
+    def get_purchase_order(self, po_number: str) -> dict | None:
+        return self._get_one(f"/jp/v1/purchaseorders/{po_number}", "purchaseOrder")
+
+    def find_invoice(self, *, supplier_number: str, supplier_invoice_number: str) -> dict | None:
+        found = self._list(
+            "/ji/v1/invoices", ("invoiceList", "invoice"),
+            flt=f"supplierInvoiceNumber=={supplier_invoice_number};supplierNumber=={supplier_number}",
+        )
+        return found[0] if found else None
+
+    def custom_fields(self) -> list[dict]:
+        return self._list("/jcf/v1/customfields", ("customFieldList", "customField"))
+
+    def custom_field_values(self, field_name: str) -> list[dict]:
+        return self._list(
+            f"/jcf/v1/customfields/{field_name}/values", ("customFieldValueList", "customFieldValue")
+        )
+
+    # Plumbing ---------------------------------------------------------------------------------
+
+    def _batch(self, path: str, body: dict, count: int) -> list[ItemResult]:
+        answer = self._call("POST", path, json=body)
+        results = (answer.get("resultList") or {}).get("result") or []
+        if len(results) != count:
+            raise JaggaerError(
+                system="JAGGAER", retryable=False, code="BAD_ANSWER",
+                message=f"JAGGAER answered {len(results)} results for a batch of {count} items",
+            )
+        return [_item_result(result) for result in results]
+
+    def _get_one(self, path: str, name: str) -> dict | None:
+        answer = self._call("GET", path, accept_codes=(NOT_FOUND,))
+        return None if answer.get("returnCode") == NOT_FOUND else answer.get(name)
+
+    def _list(self, path: str, names: tuple[str, str], flt: str | None = None) -> list[dict]:
+        items: list[dict] = []
+        start = 1
+        while True:
+            params: dict[str, Any] = {"start": start, "limit": PAGE_SIZE}
+            if flt:
+                params["flt"] = flt
+            answer = self._call("GET", path, params=params)
+            page = (answer.get(names[0]) or {}).get(names[1]) or []
+            items.extend(page)
+            returned = int(answer.get("returnedRecords", len(page)))
+            start += returned
+            if not page or returned == 0 or start - 1 >= int(answer.get("totRecords", 0)):
+                return items
+
+    def _call(self, method: str, path: str, *, accept_codes: tuple[int, ...] = (), **kwargs: Any) -> dict:
+        url = f"{self.base_url}{API}{path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.requests_made += 1
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as exc:
+                raise transport_error("JAGGAER", exc) from None
+            if response.status_code == 200:
+                return _checked_envelope(response, accept_codes)
+            error = jaggaer_error(response)
+            # Only these two answers guarantee that nothing was applied.
+            if response.status_code not in (429, 503) or attempt >= self.max_attempts:
+                raise error
+            delay = error.retry_after
+            if delay is None:
+                delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap)
+            logger.info("JAGGAER %s %s: %s; retry %d in %.1f s", method, path, error, attempt, delay)
+            self._sleep(min(delay, self.backoff_cap))
+
+
+def _checked_envelope(response: requests.Response, accept_codes: tuple[int, ...]) -> dict:
+    """Business errors arrive in HTTP 200 with a non-zero returnCode; nothing was applied then."""
+    try:
+        answer = response.json()
+        code = int(answer.get("returnCode", -1))
+    except (ValueError, AttributeError, TypeError):
+        raise JaggaerError(system="JAGGAER", retryable=True, status=200, code="BAD_ANSWER",
+                           message="JAGGAER answered HTTP 200 without a JSON envelope") from None
+    if code != 0 and code not in accept_codes:
+        raise JaggaerError(system="JAGGAER", retryable=False, status=200, code=f"RETURN_CODE_{code}",
+                           message=str(answer.get("returnMessage") or "no message"))
+    return answer
+
+
+def _item_result(result: dict) -> ItemResult:
+    errors = [
+        ItemError(code=str(e.get("code", "")), message=str(e.get("message", "")), field=str(e.get("field", "")))
+        for e in ((result.get("errorList") or {}).get("error") or [])
+    ]
+    return ItemResult(key=str(result.get("key", "")), status=str(result.get("status", "Error")),
+                      jaggaer_id=str(result.get("id") or ""), errors=errors)

@@ -1,0 +1,62 @@
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sync.backfill import BackfillProgress, backfill, dry_run, window_of
+from sync.commands import add_flow_arguments, chosen_pair, plain_errors, summary_line
+from sync.run import FLOWS_IN_ORDER, Clients
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+class Command(BaseCommand):
+    help = "Read a bounded historical window of a flow from NetSuite, record it and deliver it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_flow_arguments(parser, required=True)
+        parser.add_argument("--since", required=True, help="First day, YYYY-MM-DD, in the account's time zone.")
+        parser.add_argument("--until", help="Day after the last one (exclusive), YYYY-MM-DD.")
+        parser.add_argument("--dry-run", action="store_true", help="Print what would be sent; change nothing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            window = window_of(_day(options["since"]), _day(options["until"]) if options["until"] else None)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        pair = chosen_pair(options)
+        clients = Clients.for_pair(pair)
+        with plain_errors():
+            for flow in [f for f in FLOWS_IN_ORDER if f in options["flow"]]:
+                if options["dry_run"]:
+                    self._dry_run(pair, flow, window, clients)
+                else:
+                    outcome = backfill(pair=pair, flow=flow, window=window, clients=clients, on_progress=self._bar)
+                    self.stderr.write("")
+                    self.stdout.write(summary_line(outcome))
+
+    def _dry_run(self, pair: Any, flow: str, window: Any, clients: Clients) -> None:
+        previews = dry_run(pair=pair, flow=flow, window=window, clients=clients)
+        for item in previews:
+            record = item.record
+            self.stdout.write(f"{flow} {record.document_number or record.netsuite_id} (NetSuite id "
+                              f"{record.netsuite_id}): {item.reason}")
+            if item.payload is not None:
+                self.stdout.write(json.dumps(item.payload, indent=2, ensure_ascii=False))
+        sending = sum(1 for item in previews if item.payload is not None)
+        self.stdout.write(f"{flow}: dry run, {sending} of {len(previews)} record(s) would be sent; nothing changed.")
+
+    def _bar(self, progress: BackfillProgress) -> None:
+        total = max(progress.total, progress.read, 1)
+        done = int(30 * progress.read / total)
+        self.stderr.write(
+            f"\r{progress.flow} [{'#' * done}{'.' * (30 - done)}] {progress.read:,}/{progress.total:,} read, "
+            f"{progress.delivered:,} delivered, {progress.rate:,.0f} records/s", ending="")
+        sys.stderr.flush()

@@ -1,0 +1,106 @@
+"""Reads from NetSuite over REST web services: SuiteQL pages and single records.
+
+Every call holds one of the account's request slots, and 429s, the 400 concurrency variant, 5xx,
+timeouts and dropped connections are retried here with jittered back-off: all of them are reads, so
+a retry is always safe. Authentication (and its one renewal on a 401) belongs to the session."""
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
+
+import requests
+
+from sync.backoff import backoff_delay
+from sync.concurrency import AccountGate
+from sync.errors import NetSuiteError, netsuite_error, transport_error
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGE = 1000  # SuiteQL's largest page (spec section 3)
+
+
+class NetSuiteClient:
+    def __init__(
+        self,
+        *,
+        session: requests.Session,
+        rest_url: str,
+        gate: AccountGate | None = None,
+        max_attempts: int = 6,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        timeout: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.session = session
+        self.rest_url = rest_url.rstrip("/")
+        self.gate = gate
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.timeout = timeout
+        self._sleep = sleep
+        self._rng = rng
+        self.requests_made = 0  # every HTTP request, retries included: what the pull reports per 1,000 records
+
+    def suiteql(self, *, query: str, params: list[Any] | None = None, limit: int = MAX_PAGE, offset: int = 0) -> dict:
+        """One page of a SuiteQL query, as NetSuite returns it (all values strings, NULLs omitted)."""
+        body: dict[str, Any] = {"q": query}
+        if params:
+            body["params"] = params
+        response = self._call(
+            "POST", "/query/v1/suiteql", params={"limit": limit, "offset": offset}, json=body,
+            headers={"Prefer": "transient", "Content-Type": "application/json"},
+        )
+        return response.json()
+
+    def suiteql_rows(self, *, query: str, params: list[Any] | None = None, limit: int = MAX_PAGE) -> list[dict]:
+        """Every row of a query that is known to be small (reference lists). Offset paging stops at
+        NetSuite's 100,000-row ceiling, so transactions are paged by key in sync/pull.py instead."""
+        rows: list[dict] = []
+        offset = 0
+        while True:
+            page = self.suiteql(query=query, params=params, limit=limit, offset=offset)
+            rows.extend(page.get("items", []))
+            if not page.get("hasMore"):
+                return rows
+            offset += limit
+
+    def get_record(self, *, record_type: str, record_id: str, expand: bool = True) -> dict | None:
+        """A REST record, or None when NetSuite says it does not exist (NONEXISTENT_ID)."""
+        try:
+            response = self._call(
+                "GET", f"/record/v1/{record_type}/{record_id}",
+                params={"expandSubResources": "true"} if expand else None,
+            )
+        except NetSuiteError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return response.json()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = f"{self.rest_url}{path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            error: NetSuiteError
+            try:
+                with self.gate.slot() if self.gate else nullcontext():
+                    self.requests_made += 1
+                    response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as exc:
+                error = transport_error("NetSuite", exc)  # type: ignore[assignment]
+            else:
+                if response.ok:
+                    return response
+                error = netsuite_error(response)
+            if not error.retryable or attempt >= self.max_attempts:
+                raise error
+            delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
+            logger.info("NetSuite %s %s: %s; retry %d in %.1f s", method, path, error, attempt, delay)
+            self._sleep(delay)

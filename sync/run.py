@@ -1,0 +1,116 @@
+"""One pass of the connector over a pair: for each flow in dependency order, pull what changed in
+NetSuite, then deliver everything that is due. Commands, tasks and webhooks all come through here."""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from credentials.models import ConnectionPair
+from mappings.identity import propose_identity_mappings
+from mappings.models import CodingKind
+from mappings.references import dimension_fields_of, store_jaggaer_values
+from sync.clients import jaggaer_client, netsuite_client
+from sync.deliver import DeliveryReport, deliver_due
+from sync.jaggaer_client import JaggaerClient
+from sync.locks import FlowBusy, flow_lease
+from sync.models import Flow, SyncRecord, SyncRun
+from sync.netsuite_client import NetSuiteClient
+from sync.pull import PullReport, Window, pull
+from sync.sources import CLASSIFICATION_TABLES
+
+logger = logging.getLogger(__name__)
+
+FLOWS_IN_ORDER = [flow.value for flow in Flow]
+
+
+@dataclass
+class FlowOutcome:
+    flow: str
+    pulled: PullReport | None
+    delivered: DeliveryReport
+    run: SyncRun
+    note: str = ""
+
+
+@dataclass
+class Clients:
+    netsuite: NetSuiteClient
+    jaggaer: JaggaerClient
+
+    @classmethod
+    def for_pair(cls, pair: ConnectionPair) -> "Clients":
+        return cls(netsuite=netsuite_client(pair.netsuite), jaggaer=jaggaer_client(pair.jaggaer))
+
+
+@dataclass
+class Progress:
+    """What a long pass reports as it goes (the backfill's progress bar)."""
+
+    flow: str
+    pulled: PullReport | None = None
+    delivered: DeliveryReport | None = None
+
+
+def sync_pass(*, pair: ConnectionPair, flows: Iterable[str] | None = None, trigger: str = "sync_now",
+              window: Window | None = None, clients: Clients | None = None,
+              progress: Callable[[Progress], None] | None = None) -> list[FlowOutcome]:
+    """Pulls and delivers each flow. A flow whose pull another process is running is only delivered."""
+    clients = clients or Clients.for_pair(pair)
+    chosen = set(flows or FLOWS_IN_ORDER)
+    outcomes = []
+    for flow in [f for f in FLOWS_IN_ORDER if f in chosen]:
+        outcomes.append(_run_flow(pair=pair, flow=flow, trigger=trigger, window=window, clients=clients,
+                                  progress=progress))
+    return outcomes
+
+
+def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window | None, clients: Clients,
+              progress: Callable[[Progress], None] | None) -> FlowOutcome:
+    run = SyncRun.objects.create(pair=pair, flow=flow, trigger=trigger, started_at=timezone.now())
+    jaggaer_before = clients.jaggaer.requests_made
+    pulled: PullReport | None = None
+    note = ""
+    try:
+        try:
+            with flow_lease(pair=pair, flow=flow):
+                pulled = pull(pair=pair, flow=flow, client=clients.netsuite, window=window,
+                              progress=(lambda r: progress(Progress(flow=flow, pulled=r))) if progress else None)
+        except FlowBusy as busy:
+            note = f"{busy}; delivering only"
+        delivered = deliver_due(pair=pair, flow=flow, client=clients.jaggaer,
+                                progress=(lambda r: progress(Progress(flow=flow, delivered=r))) if progress else None)
+        if flow in (Flow.GL_ACCOUNTS, Flow.CLASSIFICATIONS):
+            _refresh_jaggaer_values(pair=pair, flow=flow, client=clients.jaggaer)
+    except Exception as exc:
+        run.finished_at = timezone.now()
+        run.succeeded = False
+        run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        run.save()
+        raise
+    run.finished_at = timezone.now()
+    run.succeeded = True
+    run.records_read = pulled.read if pulled else 0
+    run.records_changed = pulled.changed if pulled else 0
+    run.delivered = delivered.counts.get(SyncRecord.State.DELIVERED, 0)
+    run.netsuite_requests = pulled.netsuite_requests if pulled else 0
+    run.jaggaer_requests = clients.jaggaer.requests_made - jaggaer_before
+    run.message = note
+    run.save()
+    return FlowOutcome(flow=flow, pulled=pulled, delivered=delivered, run=run, note=note)
+
+
+def _refresh_jaggaer_values(*, pair: ConnectionPair, flow: str, client: JaggaerClient) -> None:
+    """Reads back the custom fields this flow fills, so that mapping forms and coding checks see what
+    JAGGAER has, and proposes identity GL mappings for finance to confirm."""
+    fields = dimension_fields_of(pair.jaggaer)
+    kinds = [CodingKind.GL_ACCOUNT] if flow == Flow.GL_ACCOUNTS else [table.kind for table in CLASSIFICATION_TABLES]
+    for kind in kinds:
+        store_jaggaer_values(connection=pair.jaggaer, field=fields[kind], values=client.custom_field_values(fields[kind]))
+    if flow == Flow.GL_ACCOUNTS:
+        delivered = SyncRecord.objects.filter(pair=pair, flow=flow).exclude(delivered_sha256="")
+        propose_identity_mappings(pair=pair, kind=CodingKind.GL_ACCOUNT, values={
+            record.netsuite_id: record.payload["value"]["internalName"]
+            for record in delivered.only("netsuite_id", "payload") if record.payload
+        })

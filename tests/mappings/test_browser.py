@@ -1,0 +1,81 @@
+"""A finance user, in a real browser, maps an account that holds a vendor bill back and sees the change in
+the mapping's history. Debian's Chromium, driven by Playwright; nothing is downloaded."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connections
+from playwright.sync_api import Page, sync_playwright
+
+from mappings.models import CodingMapping
+from sync.models import MissingCoding, SyncRecord
+from tests.mappings.conftest import load_gl_accounts, load_jaggaer_values, make_finance_user, make_pair
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+]
+PASSWORD = "ledger-2026-pass"
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_finance_maps_an_unmapped_account_from_the_coverage_page_and_sees_it_in_history(live_server, page: Page) -> None:
+    try:
+        map_an_unmapped_account_and_check_its_history(base_url=live_server.url, page=page)
+    finally:
+        # Playwright's greenlets give the test body a database connection of its own, which pytest-django's
+        # teardown does not see; left open, it stops the test database from being dropped.
+        connections.close_all()
+
+
+def map_an_unmapped_account_and_check_its_history(*, base_url: str, page: Page) -> None:
+    pair = make_pair("browser")
+    load_gl_accounts(pair, ("123", "6100", "Office Supplies"), ("124", "6200", "Travel"))
+    load_jaggaer_values(pair, "gl_account", "6100", "6200")
+    bill = SyncRecord.objects.create(
+        pair=pair, flow="vendor_bills", netsuite_id="9001", state=SyncRecord.State.WAITING_FOR_MAPPING
+    )
+    MissingCoding.objects.create(record=bill, kind="gl_account", netsuite_id="123")
+    make_finance_user("fiona", PASSWORD)
+
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", "fiona")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.get_by_role("link", name="Coverage: unmapped codes").click()
+
+    row = page.locator("#blocking-codes tbody tr", has_text="GL account 6100 Office Supplies (NetSuite id 123)")
+    assert row.locator(".blocked-records").inner_text() == "1"
+    row.get_by_role("link", name="Map it").click()
+
+    assert page.input_value("#id_netsuite_id") == "123"
+    assert page.input_value("#id_kind") == "gl_account"
+    page.fill("#id_jaggaer_value", "6100")
+    page.click("input[name=_save]")
+    page.locator(".messagelist .success").wait_for()
+
+    mapping = CodingMapping.objects.get(pair=pair, kind="gl_account", netsuite_id="123")
+    assert mapping.jaggaer_value == "6100"
+    assert SyncRecord.objects.get(pk=bill.pk).state == SyncRecord.State.PENDING
+
+    page.goto(f"{base_url}/admin/mappings/codingmapping/{mapping.pk}/change/")
+    page.get_by_role("link", name="History").click()
+    entries = page.locator("#change-history tbody tr")
+    entries.first.wait_for()
+    assert entries.count() == 1
+    entry = entries.first.inner_text()
+    assert "Created" in entry and "fiona" in entry and "6100" in entry
+
+    page.goto(f"{base_url}/admin/mappings/unmappedcode/")
+    assert "No record is waiting for a mapping." in page.inner_text("#content-main")

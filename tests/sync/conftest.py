@@ -1,0 +1,22 @@
+"""A connection pair against the two sandboxes, coded by the same-number rule unless a test says
+otherwise, and helpers to read what JAGGAER received."""
+
+from typing import Any
+
+import pytest
+
+from credentials.models import ConnectionPair
+from mappings.models import CodingRule, PairCodingRule
+from tests.credentials.conftest import make_jaggaer, make_netsuite
+
+
+@pytest.fixture
+def pair(netsuite: Any, jaggaer: Any, tmp_path: Any, settings: Any) -> ConnectionPair:
+    # Real limits would make a full sync wait out 1-second Retry-Afters; the rate limit has its own tests.
+    jaggaer.app.configure(rate_per_second=10_000, max_in_flight=16)
+    settings.SYNC_LOCK_DIR = tmp_path / "locks"
+    make_netsuite(netsuite)
+    make_jaggaer(jaggaer)
+    found = ConnectionPair.objects.select_related("netsuite", "jaggaer").get()
+    PairCodingRule.objects.create(pair=found, rule=CodingRule.SAME_NUMBER)
+    return found

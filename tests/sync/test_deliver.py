@@ -1,0 +1,122 @@
+"""Delivery: waits and releases, exactly-once under timeouts, and JAGGAER's business errors."""
+
+import pytest
+from django.utils import timezone
+
+from credentials.jaggaer_auth import jaggaer_session
+from mappings.models import CodingKind, CodingMapping
+from sync.clients import netsuite_client
+from sync.jaggaer_client import JaggaerClient
+from sync.models import MissingCoding, SyncAttempt, SyncRecord
+from sync.run import Clients, sync_pass
+from tests.sync.helpers import coding_of, netsuite_rows
+
+pytestmark = pytest.mark.django_db
+State = SyncRecord.State
+PO_PATH = "/j1p/api/public/jp/v1/purchaseorders"
+REFERENCE_FLOWS = ["gl_accounts", "classifications", "vendors"]
+
+
+def po_using_account(netsuite, account_id: str) -> dict:
+    return netsuite_rows(netsuite, (
+        "SELECT DISTINCT t.id, t.tranid FROM transaction t JOIN transactionline tl ON tl.transaction = t.id "
+        "WHERE t.type = 'PurchOrd' AND t.status <> 'C' AND t.approvalstatus <> '3' AND tl.expenseaccount = ? "
+        "ORDER BY t.id"), [int(account_id)])[0]
+
+
+def test_unmapped_gl_account_waits_with_the_exact_reason_then_delivers_when_the_mapping_is_added(
+        pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    # Finance retired 6100 in JAGGAER; the same-number rule no longer finds an active value for it.
+    jaggaer.app.set_custom_field_value(field="GLAccount", internal_name="6100", description="Office Supplies",
+                                       active=False)
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Needs the new GL coding")
+    sync_pass(pair=pair)
+
+    record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
+    assert record.state == State.WAITING_FOR_MAPPING
+    assert record.last_error_message == (
+        "GL account 6100 Office Supplies (NetSuite id 8) has no JAGGAER GLAccount mapping")
+    assert list(record.missing_codings.values_list("kind", "netsuite_id")) == [("gl_account", "8")]
+    assert record.next_attempt_at > timezone.now()
+
+    # Finance edits the identity row the gl_accounts flow proposed for account 8, and confirms it.
+    mapping = CodingMapping.objects.get(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8")
+    mapping.jaggaer_value = "6000"
+    mapping.status = CodingMapping.Status.CONFIRMED
+    mapping.save()
+    record.refresh_from_db()
+    assert record.state == State.PENDING and record.next_attempt_at <= timezone.now()
+
+    sync_pass(pair=pair)
+
+    record.refresh_from_db()
+    assert record.state == State.DELIVERED
+    sent = jaggaer.app.purchase_orders[po["tranid"]]
+    assert sent["poHeader"]["notes"] == "Needs the new GL coding"
+    accounts = {line["lineNumber"]: coding_of(line["customFieldValueSetList"])["GLAccount"]
+                for line in sent["poLineList"]["poLine"]}
+    assert "6000" in accounts.values() and "6100" not in accounts.values()
+    assert not MissingCoding.objects.filter(record=record).exists()
+    assert record.events.filter(to_state=State.PENDING, reason__icontains="mapping").exists()
+
+
+def test_a_timeout_after_jaggaer_applied_the_write_creates_no_duplicate(pair, netsuite, jaggaer, settings):
+    settings.SYNC_RETRY_BASE_SECONDS = 0  # due again at once, so this pass retries it
+    sync_pass(pair=pair, flows=REFERENCE_FLOWS)
+    jaggaer.app.add_fault(kind="timeout_after_write", count=1, seconds=3, path=PO_PATH, method="POST")
+    clients = Clients(netsuite=netsuite_client(pair.netsuite),
+                      jaggaer=JaggaerClient(session=jaggaer_session(connection=pair.jaggaer),
+                                            base_url=pair.jaggaer.base_url, timeout=1))
+
+    sync_pass(pair=pair, flows=["purchase_orders"], clients=clients)
+
+    po_writes = [entry for entry in jaggaer.app.received("purchase_order")]
+    keys = [entry["key"] for entry in po_writes]
+    assert len(keys) == len(set(keys)), "a purchase order was sent twice"
+    assert not [entry for entry in po_writes if "DUPLICATE" in str(entry)]
+    assert SyncRecord.objects.filter(flow="purchase_orders").exclude(state=State.DELIVERED).count() == 0
+    first_batch = SyncAttempt.objects.filter(record__flow="purchase_orders", state_after=State.RETRYING)
+    assert first_batch.exists()
+    assert all(a.record.sync_attempts.filter(state_after=State.DELIVERED).exists() for a in first_batch)
+
+
+def test_a_business_error_in_an_http_200_is_not_a_delivery(pair, netsuite, jaggaer):
+    sync_pass(pair=pair, flows=REFERENCE_FLOWS)
+    jaggaer.app.add_fault(kind="batch_failure", return_code=1, message="Import rejected by JAGGAER", path=PO_PATH,
+                          method="POST")
+
+    sync_pass(pair=pair, flows=["purchase_orders"])
+
+    assert jaggaer.app.purchase_orders == {}
+    records = SyncRecord.objects.filter(flow="purchase_orders")
+    assert not records.filter(state=State.DELIVERED).exists()
+    failed = records.filter(state=State.FAILED).first()
+    assert "Import rejected by JAGGAER" in failed.last_error_message
+    assert failed.sync_attempts.first().http_status == 200
+
+
+def test_a_purchase_order_waits_for_its_supplier_then_goes_out_by_itself(pair, netsuite, jaggaer):
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "purchase_orders"])
+    waiting = SyncRecord.objects.filter(flow="purchase_orders", state=State.WAITING_FOR_DEPENDENCY)
+    assert waiting.count() == SyncRecord.objects.filter(flow="purchase_orders").count() > 0
+    example = waiting.first()
+    assert example.last_error_message == f"Supplier (NetSuite vendor id {example.netsuite_entity}) is not in JAGGAER yet"
+
+    sync_pass(pair=pair)
+
+    assert not SyncRecord.objects.exclude(state=State.DELIVERED).exists()
+    assert jaggaer.app.purchase_orders[example.document_number]["poHeader"]["supplier"] == {
+        "supplierNumber": example.netsuite_entity}
+
+
+def test_a_purchase_order_deleted_in_netsuite_is_cancelled_in_jaggaer(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.delete_record("purchaseorder", po["id"])
+
+    sync_pass(pair=pair)
+
+    assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["status"] == "Cancelled"
+    assert SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"]).state == State.DELIVERED
