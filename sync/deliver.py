@@ -75,6 +75,14 @@ class Preview:
     reason: str
 
 
+# What a lookup or an earlier step may have changed on the record in memory: saved with its next state.
+CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256")
+
+
+def _with_carried(record: SyncRecord, fields: dict[str, object]) -> dict[str, object]:
+    return {**{name: getattr(record, name) for name in CARRIED_FIELDS}, **fields}
+
+
 def preview(*, pair: ConnectionPair, flow: str, records: list[SyncRecord]) -> list[Preview]:
     """What sending these records now would send (replay preview, backfill --dry-run); changes nothing."""
     return _Batch(pair=pair, flow=flow, client=None, report=DeliveryReport()).preview(records)  # type: ignore[arg-type]
@@ -296,8 +304,10 @@ class _Batch:
             for entry in group:
                 self._failed_send(entry, error, started)
             return
-        for entry, result in zip(group, results):
-            self._result(entry, result, started)
+        # One transaction for the batch's outcomes: a commit per record would dominate the run's time.
+        with transaction.atomic():
+            for entry, result in zip(group, results):
+                self._result(entry, result, started)
 
     def _post(self, field_name: str, items: list[dict]) -> list[ItemResult]:
         if self.flow == Flow.VENDORS:
@@ -384,6 +394,7 @@ class _Batch:
     def _record_attempt(self, entry: _Outgoing, to_state: str, message: str, *, started: float,
                         result: ItemResult | None, http_status: int | None, **fields: object) -> None:
         record = entry.record
+        fields = _with_carried(record, fields)
         if to_state == State.DELIVERED:
             fields.update(attempts=0, next_attempt_at=None, last_error_kind="", last_error_code="",
                           last_error_message="", blocked_by="")
@@ -407,6 +418,7 @@ class _Batch:
                 **fields: object) -> None:
         """A decision made without sending to JAGGAER (waiting, skipped, bad data, found by a lookup), with
         its audit rows."""
+        fields = _with_carried(record, fields)
         fields.setdefault("attempts", record.attempts + 1 if retry else record.attempts)
         attempts = int(fields["attempts"])  # type: ignore[call-overload]
         with transaction.atomic():

@@ -43,7 +43,7 @@ def change_state(*, record: SyncRecord, to_state: str, reason: str, attempt: Any
     for name, value in fields.items():
         setattr(record, name, value)
     with transaction.atomic():
-        record.save()
+        record.save(update_fields=["state", "updated_at", *fields])
         SyncEvent.objects.create(record=record, at=timezone.now(), from_state=from_state, to_state=to_state,
                                  reason=reason, attempt=attempt, actor=actor)
 

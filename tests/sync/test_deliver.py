@@ -59,6 +59,8 @@ def test_unmapped_gl_account_waits_with_the_exact_reason_then_delivers_when_the_
                 for line in sent["poLineList"]["poLine"]}
     assert "6000" in accounts.values() and "6100" not in accounts.values()
     assert not MissingCoding.objects.filter(record=record).exists()
+    delivering = record.sync_attempts.filter(state_after=State.DELIVERED).first()  # newest first
+    assert [mapping.pk, mapping.history.latest().history_id] in delivering.mappings_used
     assert record.events.filter(to_state=State.PENDING, reason__icontains="mapping").exists()
 
 
@@ -120,3 +122,56 @@ def test_a_purchase_order_deleted_in_netsuite_is_cancelled_in_jaggaer(pair, nets
 
     assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["status"] == "Cancelled"
     assert SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"]).state == State.DELIVERED
+
+
+def test_a_purchase_order_rejected_in_netsuite_is_cancelled_in_jaggaer(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.update_purchase_order(po["id"], status="C", approvalstatus=3)
+
+    sync_pass(pair=pair)
+
+    assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["status"] == "Cancelled"
+
+
+def test_a_netsuite_change_that_alters_nothing_jaggaer_receives_is_skipped_without_a_call(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    po = po_using_account(netsuite, "8")
+    writes = len(jaggaer.app.received())
+    netsuite.app.dataset.update_purchase_order(po["id"], duedate="2030-01-31")  # not part of a JAGGAER PO
+
+    sync_pass(pair=pair)
+
+    record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
+    assert record.state == State.SKIPPED
+    assert record.last_error_message == "" and record.events.first().reason.startswith("Unchanged since")
+    assert len(jaggaer.app.received()) == writes
+
+
+def test_a_duplicate_answer_for_our_own_purchase_order_counts_as_delivered(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    record = SyncRecord.objects.filter(flow="purchase_orders", state=State.DELIVERED).first()
+    # As if the answer to our first send had been lost with the process that sent it.
+    SyncRecord.objects.filter(pk=record.pk).update(state=State.PENDING, jaggaer_revision=None, jaggaer_id="",
+                                                   delivered_sha256="", next_attempt_at=timezone.now())
+
+    sync_pass(pair=pair, flows=["purchase_orders"])
+
+    record.refresh_from_db()
+    assert record.state == State.DELIVERED and record.jaggaer_revision == 0
+    assert [r["status"] for r in jaggaer.app.received("purchase_order") if r["key"] == record.document_number] == [
+        "Created", "Error"]
+
+
+def test_retries_that_never_succeed_end_in_failed_with_the_reason(pair, netsuite, jaggaer, settings):
+    settings.SYNC_RETRY_BASE_SECONDS = 0
+    settings.SYNC_MAX_ATTEMPTS = 3
+    sync_pass(pair=pair, flows=REFERENCE_FLOWS)
+    jaggaer.app.add_fault(kind="server_error", path=PO_PATH, method="POST")
+
+    sync_pass(pair=pair, flows=["purchase_orders"])
+
+    record = SyncRecord.objects.filter(flow="purchase_orders").first()
+    assert record.state == State.FAILED
+    assert record.last_error_message.endswith("(gave up after 3 attempts)")
+    assert record.sync_attempts.count() == 3

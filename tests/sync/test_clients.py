@@ -1,0 +1,94 @@
+"""The clients' manners toward both systems: NetSuite's concurrency limit is never discovered by
+hammering it, refusals back off with jitter, and JAGGAER's Retry-After is honoured."""
+
+import threading
+from collections import Counter
+
+import pytest
+import requests
+
+from sync.backoff import backoff_delay
+from sync.concurrency import AccountGate
+from sync.errors import NetSuiteError
+from sync.jaggaer_client import JaggaerClient
+from sync.netsuite_client import NetSuiteClient
+
+QUERY = "SELECT id FROM subsidiary ORDER BY id"
+
+
+def bearer_session(token: str) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def netsuite_client(netsuite, **options) -> NetSuiteClient:
+    return NetSuiteClient(session=bearer_session(netsuite.app.issue_access_token()),
+                          rest_url=f"{netsuite.url}/services/rest", **options)
+
+
+def statuses(netsuite) -> Counter:
+    return Counter(entry.status for entry in netsuite.app.requests_log if "suiteql" in entry.path)
+
+
+def run_in_threads(count: int, work) -> list:
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(work())) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_the_shared_gate_keeps_requests_under_the_account_limit_so_netsuite_never_refuses_one(netsuite, tmp_path):
+    netsuite.app.governor.account_limit = 2
+    netsuite.app.faults.add_latency(seconds=0.2)
+
+    # One client (and gate object) per thread, as separate workers would have: only the lock files are shared.
+    results = run_in_threads(8, lambda: netsuite_client(
+        netsuite, gate=AccountGate(account="1234567_SB1", limit=2, lock_dir=tmp_path)).suiteql(query=QUERY))
+
+    assert len(results) == 8 and all(page["count"] == 5 for page in results)
+    assert statuses(netsuite) == Counter({200: 8})
+
+
+def test_without_the_gate_the_refusals_are_retried_with_jittered_back_off_429_and_400_alike(netsuite):
+    netsuite.app.faults.add_rate_limit_storm(count=3)
+    slept: list[float] = []
+
+    page = netsuite_client(netsuite, sleep=slept.append).suiteql(query=QUERY)
+
+    assert page["count"] == 5
+    assert statuses(netsuite) == Counter({429: 3, 200: 1})
+    assert len(slept) == 3 and len(set(slept)) == 3  # jittered: never the same pause twice in a row
+
+    netsuite.app.faults.answer_concurrency_with(status=400)
+    netsuite.app.faults.add_rate_limit_storm(count=2)
+    assert netsuite_client(netsuite, sleep=lambda s: None).suiteql(query=QUERY)["count"] == 5
+    assert statuses(netsuite)[400] == 2
+
+
+def test_a_permanent_netsuite_error_is_raised_at_once_with_netsuites_words(netsuite):
+    slept: list[float] = []
+    with pytest.raises(NetSuiteError) as raised:
+        netsuite_client(netsuite, sleep=slept.append).suiteql(query="SELECT nosuchcolumn FROM vendor")
+    assert raised.value.status == 400 and not raised.value.retryable and slept == []
+    assert "nosuchcolumn" in str(raised.value)
+
+
+def test_back_off_grows_with_attempts_and_stays_within_its_window():
+    delays = [backoff_delay(attempt=attempt, base=1, cap=30) for attempt in range(1, 8) for _ in range(50)]
+    assert all(0 < delay <= 30 for delay in delays)
+    assert max(backoff_delay(attempt=1, base=1, cap=30) for _ in range(50)) <= 1
+    assert len({round(delay, 6) for delay in delays}) > 300
+
+
+def test_jaggaer_429_is_retried_after_the_seconds_it_asks_for(jaggaer):
+    jaggaer.app.add_fault(kind="rate_limit", count=1, retry_after=7)
+    slept: list[float] = []
+    client = JaggaerClient(session=bearer_session(jaggaer.app.issue_access_token()), base_url=jaggaer.url,
+                           sleep=slept.append)
+
+    assert [field["name"] for field in client.custom_fields()][:1] == ["GLAccount"]
+    assert slept == [7.0]
