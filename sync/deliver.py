@@ -118,7 +118,12 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
     before = client.requests_made
     size = BATCH_SIZES.get(Flow(flow), DEFAULT_BATCH_SIZE)
     while batch := claim(pair=pair, flow=flow, size=size, only_ids=only_ids):
-        _Batch(pair=pair, flow=flow, client=client, report=report).deliver(batch)
+        try:
+            _Batch(pair=pair, flow=flow, client=client, report=report).deliver(batch)
+        finally:
+            # A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed
+            # until the claim expires: what was not recorded is due again at once.
+            SyncRecord.objects.filter(claim_token=batch[0].claim_token).update(claim_token="", claimed_until=None)
         if progress:
             progress(report)
     report.jaggaer_requests = client.requests_made - before

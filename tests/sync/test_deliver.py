@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from credentials.jaggaer_auth import jaggaer_session
+from credentials.models import AccessToken
 from mappings.models import CodingKind, CodingMapping
 from sync.clients import netsuite_client
 from sync.jaggaer_client import JaggaerClient
@@ -175,3 +176,17 @@ def test_retries_that_never_succeed_end_in_failed_with_the_reason(pair, netsuite
     assert record.state == State.FAILED
     assert record.last_error_message.endswith("(gave up after 3 attempts)")
     assert record.sync_attempts.count() == 3
+
+
+def test_when_jaggaer_refuses_our_credentials_the_run_stops_and_its_records_stay_due(pair, netsuite, jaggaer):
+    sync_pass(pair=pair, flows=["gl_accounts"])
+    SyncRecord.objects.update(state=State.PENDING, delivered_sha256="", next_attempt_at=timezone.now())
+    pair.jaggaer.client_secret = "not-the-secret"
+    pair.jaggaer.save()
+    AccessToken.objects.all().delete()  # no cached token to hide the refusal
+
+    with pytest.raises(Exception, match="client id or client secret"):
+        sync_pass(pair=pair, flows=["gl_accounts"])
+
+    assert not SyncRecord.objects.exclude(claim_token="").exists()
+    assert SyncRecord.objects.filter(state=State.PENDING).count() == SyncRecord.objects.count()
