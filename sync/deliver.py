@@ -24,7 +24,7 @@ from mappings.resolution import CodingResolver
 from sync.backoff import backoff_delay
 from sync.errors import JaggaerError
 from sync.jaggaer_client import ItemResult, JaggaerClient
-from sync.models import ErrorKind, Flow, MissingCoding, SyncAttempt, SyncRecord
+from sync.models import ErrorKind, Flow, MissingCoding, SyncAttempt, SyncEvent, SyncRecord
 from sync.payloads import Built, build
 from sync.records import change_state, content_hash, make_due
 
@@ -77,6 +77,11 @@ class Preview:
 
 # What a lookup or an earlier step may have changed on the record in memory: saved with its next state.
 CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256")
+
+
+
+def _delivered_words(result: ItemResult) -> str:
+    return {"Unchanged": "JAGGAER already had this content"}.get(result.status, f"{result.status} in JAGGAER")
 
 
 def _with_carried(record: SyncRecord, fields: dict[str, object]) -> dict[str, object]:
@@ -309,10 +314,13 @@ class _Batch:
             for entry in group:
                 self._failed_send(entry, error, started)
             return
-        # One transaction for the batch's outcomes: a commit per record would dominate the run's time.
+        # One transaction for the batch's outcomes, deliveries written in bulk: per-record writes and
+        # commits would dominate the run's time.
         with transaction.atomic():
             for entry, result in zip(group, results):
-                self._result(entry, result, started)
+                if not result.ok:
+                    self._result(entry, result, started)
+            self._record_deliveries([(e, r) for e, r in zip(group, results) if r.ok], started)
 
     def _post(self, field_name: str, items: list[dict]) -> list[ItemResult]:
         if self.flow == Flow.VENDORS:
@@ -325,9 +333,6 @@ class _Batch:
 
     def _result(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
         record = entry.record
-        if result.ok:
-            self._delivered(entry, result, started)
-            return
         codes = {error.code for error in result.errors}
         message = "; ".join(f"{e.code}: {e.message}" for e in result.errors) or "JAGGAER refused the item"
         common = {"entry": entry, "started": started, "result": result, "code": ",".join(sorted(codes))}
@@ -337,7 +342,7 @@ class _Batch:
                 # Ours, from a send whose answer we lost: delivered if it carried this content.
                 record.delivered_sha256 = record.payload_sha256
                 if record.payload_sha256 == entry.digest:
-                    self._delivered(entry, result, started)
+                    self._record_deliveries([(entry, result)], started)
                 else:
                     self._attempted(State.PENDING, "JAGGAER already had it from an earlier send: "
                                     "sending the changes as an update", retry_now=True, **common)
@@ -369,18 +374,41 @@ class _Batch:
 
     # Recording --------------------------------------------------------------------------------
 
-    def _delivered(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
-        record = entry.record
-        what = {"Unchanged": "JAGGAER already had this content"}.get(result.status, f"{result.status} in JAGGAER")
-        fields = {
-            "delivered_sha256": entry.digest, "payload_sha256": entry.digest, "payload": entry.item,
-            "delivered_at": timezone.now(), "outcome_unknown": False, "resend": False,
-            "jaggaer_id": result.jaggaer_id or record.jaggaer_id,
-        }
-        if entry.revision is not None:
-            fields["jaggaer_revision"] = entry.revision
-        self._record_attempt(entry, State.DELIVERED, what, started=started, result=result, http_status=200, **fields)
-        self.delivered.append(record.netsuite_id)
+    def _record_deliveries(self, delivered: list[tuple[_Outgoing, ItemResult]], started: float) -> None:
+        """Records delivered items in bulk: their attempts, their new state and its audit events."""
+        if not delivered:
+            return
+        now = timezone.now()
+        duration = int((time.monotonic() - started) * 1000)
+        attempts = SyncAttempt.objects.bulk_create([
+            SyncAttempt(record=entry.record, started_at=now, duration_ms=duration, action=entry.action,
+                        request=entry.item, http_status=200, result_status=result.status,
+                        result={"key": result.key, "id": result.jaggaer_id, "errors": []},
+                        state_after=State.DELIVERED, message=_delivered_words(result),
+                        mappings_used=[list(used) for used in entry.built.mappings_used])
+            for entry, result in delivered
+        ])
+        events = []
+        for (entry, result), attempt in zip(delivered, attempts):
+            record = entry.record
+            events.append(SyncEvent(record=record, at=now, from_state=record.state, to_state=State.DELIVERED,
+                                    reason=attempt.message, attempt=attempt))
+            record.jaggaer_id = result.jaggaer_id or record.jaggaer_id
+            if entry.revision is not None:
+                record.jaggaer_revision = entry.revision
+            SyncRecord.objects.filter(pk=record.pk).update(
+                delivered_sha256=entry.digest, payload_sha256=entry.digest, payload=entry.item,
+                jaggaer_id=record.jaggaer_id, jaggaer_revision=record.jaggaer_revision)
+        records = [entry.record for entry, _ in delivered]
+        # What every delivered record has in common, in one statement.
+        SyncRecord.objects.filter(pk__in=[record.pk for record in records]).update(
+            state=State.DELIVERED, delivered_at=now, updated_at=now, outcome_unknown=False, resend=False, attempts=0,
+            next_attempt_at=None, claimed_until=None, claim_token="", last_error_kind="", last_error_code="",
+            last_error_message="", blocked_by="")
+        SyncEvent.objects.bulk_create(events)
+        MissingCoding.objects.filter(record__in=records).delete()
+        self.report.counts[State.DELIVERED] += len(records)
+        self.delivered.extend(record.netsuite_id for record in records)
 
     def _attempted(self, to_state: str, message: str, *, entry: _Outgoing, started: float, code: str,
                    kind: str = "", result: ItemResult | None = None, http_status: int | None = 200,
@@ -400,9 +428,6 @@ class _Batch:
                         result: ItemResult | None, http_status: int | None, **fields: object) -> None:
         record = entry.record
         fields = _with_carried(record, fields)
-        if to_state == State.DELIVERED:
-            fields.update(attempts=0, next_attempt_at=None, last_error_kind="", last_error_code="",
-                          last_error_message="", blocked_by="")
         with transaction.atomic():
             MissingCoding.objects.filter(record=record).delete()
             attempt = SyncAttempt.objects.create(
