@@ -156,3 +156,17 @@ SYNC_LOCK_DIR = Path(env_str("SYNC_LOCK_DIR", str(LOCAL_DIR / "locks")))
 # are secrets, so its loggers never pass below WARNING whatever LOG_LEVEL or the root logger says.
 for _secretive_logger in ("oauthlib", "requests_oauthlib"):
     LOGGING["loggers"][_secretive_logger] = {"level": "WARNING"}
+
+# --- Operator's console: alerts and retention (sync/alerts.py, sync/retention.py).
+# Who is mailed when an incident opens (one mail per incident, none while it stays open); comma-separated.
+# Empty: incidents are still recorded and shown in the admin, and mailed once addresses are set.
+# Outgoing mail uses Django's EMAIL_* settings.
+ALERT_EMAILS = env_list("ALERT_EMAILS", [])
+# A flow with at least this many failed records (they need a person) opens an incident.
+ALERT_FAILED_RECORDS = int(env_str("ALERT_FAILED_RECORDS", "10"))
+# A scheduled flow that has not succeeded for this many of its intervals opens an incident.
+ALERT_MISSED_INTERVALS = int(env_str("ALERT_MISSED_INTERVALS", "3"))
+# An authorization-code refresh token expiring within this many hours opens an incident (re-consent needed).
+ALERT_REFRESH_TOKEN_HOURS = int(env_str("ALERT_REFRESH_TOKEN_HOURS", "24"))
+# Attempts, state changes and webhook inbox rows older than this many days are pruned; 0 keeps them forever.
+SYNC_RETENTION_DAYS = int(env_str("SYNC_RETENTION_DAYS", "0"))

@@ -1,6 +1,7 @@
 """Access tokens shared by every process through the database (encrypted), renewed ahead of expiry
 by one process at a time per connection."""
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,7 +113,9 @@ def token_row(issued: IssuedToken, *, started: float, renew_fraction: float) -> 
     return {
         "token": issued.token,
         "obtained_at": _moment(started),
-        "renew_at": _moment(started + issued.expires_in * renew_fraction),
+        # Whole seconds, rounded down: the stored datetime's microsecond rounding must never push the
+        # renewal past the moment it is due (at 55 minutes, not a hair after).
+        "renew_at": _moment(math.floor(started + issued.expires_in * renew_fraction)),
         "expires_at": _moment(started + issued.expires_in),
     }
 

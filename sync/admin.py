@@ -1,16 +1,34 @@
-"""The operator's view of sync: records with their timeline of attempts and state changes, runs, and
-the inbox of pushed events. Log tables are read-only; a replay goes through sync.replay."""
+"""The operator's view of sync: records with their timeline of attempts and state changes, why each one waits
+and what would release it, replays that are previewed before anything is sent, runs, and the inbox of pushed
+events. Log tables are read-only; a replay goes through sync.replay."""
 
 import json
+from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils.html import format_html
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from sync.models import SyncAttempt, SyncEvent, SyncRecord, SyncRun, WebhookEvent
+from credentials.models import ConnectionPair
+from sync.dashboard import blocking_record, missing_codes_of, netsuite_url
+from sync.deliver import Preview, preview
+from sync.models import AlertIncident, SyncAttempt, SyncEvent, SyncRecord, SyncRun, WebhookEvent
 from sync.replay import replay
+
+State = SyncRecord.State
+# A preview page shows this many payloads; the confirm button still replays every chosen record.
+REPLAY_PREVIEW_LIMIT = 50
+
+# The admin index links to the dashboard and reconciliation pages (the template adds one box to Django's own).
+admin.site.index_template = "admin/sync/index.html"
 
 
 class ReadOnlyMixin:
@@ -28,17 +46,29 @@ def pretty_json(value: Any) -> str:
     return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
 
 
+def folded_json(summary: str, value: Any) -> str:
+    """A payload in the timeline, folded so that the attempts read as a list; one click shows it."""
+    return format_html("<details><summary>{}</summary>{}</details>", summary, pretty_json(value))
+
+
 class SyncAttemptInline(ReadOnlyMixin, admin.TabularInline):
     model = SyncAttempt
     extra = 0
-    fields = ("started_at", "action", "http_status", "result_status", "state_after", "message", "sent")
+    fields = ("started_at", "action", "state_after", "message", "sent", "answer")
     readonly_fields = fields
     ordering = ("-started_at", "-id")
-    verbose_name_plural = "attempts (newest first)"
+    verbose_name_plural = "attempts (newest first): what was sent and what came back"
 
     @admin.display(description="what was sent")
     def sent(self, attempt: SyncAttempt) -> str:
-        return pretty_json(attempt.request) if attempt.request else "—"
+        return folded_json(f"{attempt.action} payload", attempt.request) if attempt.request else "—"
+
+    @admin.display(description="what came back")
+    def answer(self, attempt: SyncAttempt) -> str:
+        if attempt.http_status is None:
+            return "nothing sent"
+        head = format_html("HTTP {} {}", attempt.http_status, attempt.result_status)
+        return folded_json(head, attempt.result) if attempt.result else head
 
 
 class SyncEventInline(ReadOnlyMixin, admin.TabularInline):
@@ -50,29 +80,105 @@ class SyncEventInline(ReadOnlyMixin, admin.TabularInline):
     verbose_name_plural = "state changes (newest first)"
 
 
+class LastChangedFilter(admin.SimpleListFilter):
+    """How long records have been in their current state (from updated_at)."""
+
+    title = "last changed"
+    parameter_name = "age"
+    RANGES: dict[str, tuple[str, timedelta | None, timedelta | None]] = {
+        "hour": ("within the last hour", None, timedelta(hours=1)),
+        "day": ("1 to 24 hours ago", timedelta(hours=1), timedelta(days=1)),
+        "week": ("1 to 7 days ago", timedelta(days=1), timedelta(days=7)),
+        "older": ("more than 7 days ago", timedelta(days=7), None),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _, _) in self.RANGES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> QuerySet[SyncRecord]:
+        if self.value() not in self.RANGES:
+            return queryset
+        _, at_least, less_than = self.RANGES[self.value()]
+        now = timezone.now()
+        if at_least is not None:
+            queryset = queryset.filter(updated_at__lte=now - at_least)
+        if less_than is not None:
+            queryset = queryset.filter(updated_at__gt=now - less_than)
+        return queryset
+
+
+class MissingCodeFilter(admin.SimpleListFilter):
+    """Records waiting for one NetSuite code ("kind:NetSuite id"): where the dashboard's groups lead."""
+
+    title = "waiting for the mapping of"
+    parameter_name = "missing"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        # Offered only once chosen from the dashboard: listing every code here would scan the table.
+        value = request.GET.get(self.parameter_name, "")
+        return [(value, value.replace(":", " "))] if ":" in value else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> QuerySet[SyncRecord]:
+        kind, _, netsuite_id = (self.value() or "").partition(":")
+        if not netsuite_id:
+            return queryset
+        return queryset.filter(state=State.WAITING_FOR_MAPPING, missing_codings__kind=kind,
+                               missing_codings__netsuite_id=netsuite_id)
+
+
 @admin.register(SyncRecord)
 class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("document_number", "flow", "state", "label", "short_error", "attempts", "next_attempt_at",
                     "updated_at")
-    list_filter = ("flow", "state", "last_error_kind")
-    search_fields = ("document_number", "=netsuite_id", "label", "=netsuite_entity")
+    list_filter = ("flow", "state", "last_error_kind", LastChangedFilter, MissingCodeFilter)
+    # PO or bill number (tranId), account number or vendor name; vendor and record ids exactly.
+    search_fields = ("document_number", "label", "=netsuite_id", "=netsuite_entity")
     list_select_related = ("pair",)
     show_full_result_count = False
+    # Facet counts would count every filter choice over the whole table: the dashboard shows those counts.
+    show_facets = admin.ShowFacets.NEVER
     ordering = ("-updated_at",)
+    change_list_template = "admin/sync/syncrecord/change_list.html"
+    fieldsets = (
+        (None, {"fields": ("state", "why_it_waits", "netsuite_link", "pair", "flow", "netsuite_id",
+                           "document_number", "label", "netsuite_entity")}),
+        ("Last error", {"fields": ("last_error_kind", "last_error_code", "last_error_message", "attempts",
+                                   "next_attempt_at", "outcome_unknown")}),
+        ("In JAGGAER", {"fields": ("jaggaer_id", "jaggaer_revision", "delivered_at", "payload_view")}),
+        ("From NetSuite", {"classes": ("collapse",), "fields": (
+            "netsuite_last_modified", "deleted_in_netsuite", "source_view")}),
+    )
     readonly_fields = ("pair", "flow", "netsuite_id", "document_number", "netsuite_entity", "label", "state",
                        "last_error_kind", "last_error_code", "last_error_message", "attempts", "next_attempt_at",
                        "netsuite_last_modified", "deleted_in_netsuite", "jaggaer_id", "jaggaer_revision",
-                       "delivered_at", "payload_sha256", "delivered_sha256", "outcome_unknown", "payload_view",
-                       "source_view")
-    exclude = ("source", "payload", "claim_token", "claimed_until", "resend", "blocked_by", "source_sha256")
+                       "delivered_at", "outcome_unknown", "payload_view", "source_view", "why_it_waits",
+                       "netsuite_link")
     inlines = [SyncAttemptInline, SyncEventInline]
     actions = ["replay_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRecord]:
         queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        if request.resolver_match and not request.resolver_match.url_name.endswith("change"):
             queryset = queryset.defer("source", "payload")
         return queryset
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[SyncRecord],
+                           search_term: str) -> tuple[QuerySet[SyncRecord], bool]:
+        """Numbers and names match anywhere in them; a number also matches a record's or vendor's NetSuite id
+        exactly. Each condition is one that an index answers on a million rows (see the model's indexes)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(document_number__icontains=term) | Q(label__icontains=term)
+        if term.isdigit():
+            match |= Q(netsuite_id=term) | Q(netsuite_entity=term)
+        return queryset.filter(match), False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("replay-failed/", self.admin_site.admin_view(self.replay_failed_view), name="sync_syncrecord_replay_failed"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="why")
     def short_error(self, record: SyncRecord) -> str:
@@ -80,24 +186,116 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="last payload")
     def payload_view(self, record: SyncRecord) -> str:
-        return pretty_json(record.payload) if record.payload else "—"
+        return folded_json("show the payload", record.payload) if record.payload else "—"
 
     @admin.display(description="as read from NetSuite")
     def source_view(self, record: SyncRecord) -> str:
         return pretty_json(record.source)
 
-    @admin.action(description="Replay selected records now (current mappings, never duplicates)",
-                  permissions=["replay"])
-    def replay_selected(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> None:
-        reports = replay(records=queryset, actor=request.user.get_username())
+    @admin.display(description="in NetSuite")
+    def netsuite_link(self, record: SyncRecord) -> str:
+        url = netsuite_url(record)
+        return format_html('<a class="netsuite-link" href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    @admin.display(description="why it waits, and what releases it")
+    def why_it_waits(self, record: SyncRecord) -> SafeString | str:
+        if record.state == State.WAITING_FOR_MAPPING:
+            codes = missing_codes_of(record)
+            if not codes:
+                return record.last_error_message
+            items = format_html_join("", '<li>{} <a class="release-link" href="{}">{}</a></li>',
+                                     ((code.description, code.link_url, code.link_text) for code in codes))
+            return format_html("No JAGGAER value for these NetSuite codes; saving their mapping sends it at once:"
+                               '<ul class="missing-codes">{}</ul>', items)
+        if record.state == State.WAITING_FOR_DEPENDENCY:
+            blocker = blocking_record(record)
+            if blocker is None:
+                return format_html("{} It goes out by itself once that record is read and delivered.",
+                                   record.last_error_message)
+            return format_html('{} It goes out by itself once <a class="release-link" href="{}">{}</a> ({}) is delivered.',
+                               record.last_error_message, reverse("admin:sync_syncrecord_change", args=[blocker.pk]),
+                               blocker, blocker.get_state_display())
+        if record.state == State.RETRYING:
+            return format_html("{} Tried again by itself at {}.", record.last_error_message,
+                               record.next_attempt_at or "the next sync")
+        if record.state == State.FAILED:
+            return format_html("{} It needs a person: fix the cause, then replay it.", record.last_error_message)
+        if record.state == State.PENDING:
+            return "Due: it goes out with the next delivery of its flow."
+        return "It is not waiting."
+
+    # Replay ------------------------------------------------------------------------------------------
+
+    @admin.action(description="Replay selected records (preview first; never duplicates)", permissions=["replay"])
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> HttpResponse | None:
+        if request.POST.get("confirm") == "yes":
+            self._replay(request, queryset)
+            return None
+        hidden = [("action", "replay_selected"), *[("_selected_action", str(pk)) for pk in
+                                                    queryset.values_list("pk", flat=True)]]
+        return self._preview_page(request, queryset, title="Replay the selected records?", hidden=hidden,
+                                  form_action=reverse("admin:sync_syncrecord_changelist"))
+
+    def replay_failed_view(self, request: HttpRequest) -> HttpResponse:
+        """Every failed record that the current filters and search select, previewed, then replayed."""
+        if not self.has_replay_permission(request):
+            raise PermissionDenied
+        changelist_url = reverse("admin:sync_syncrecord_changelist")
+        query = request.GET.urlencode()
+        failed = self.get_changelist_instance(request).get_queryset(request).filter(state=State.FAILED)
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            self._replay(request, failed)
+            return HttpResponseRedirect(f"{changelist_url}?{query}" if query else changelist_url)
+        return self._preview_page(request, failed, title="Replay every failed record in this filter?", hidden=[],
+                                  form_action=f"{request.path}?{query}" if query else request.path,
+                                  cancel_url=f"{changelist_url}?{query}" if query else changelist_url)
+
+    def _replay(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> None:
+        reports = replay(records=SyncRecord.objects.filter(pk__in=queryset.values("pk")),
+                         actor=request.user.get_username())
+        if not reports:
+            self.message_user(request, "Nothing to replay.", messages.WARNING)
+            return
         summary = "; ".join(
             f"{flow}: " + ", ".join(f"{n} {state}" for state, n in sorted(report.counts.items()))
             for flow, report in reports.items()
         )
         self.message_user(request, f"Replayed. {summary}", messages.SUCCESS)
 
+    def _preview_page(self, request: HttpRequest, queryset: QuerySet[SyncRecord], *, title: str,
+                      hidden: list[tuple[str, str]], form_action: str, cancel_url: str = "") -> TemplateResponse:
+        total = queryset.count()
+        chosen = list(SyncRecord.objects.filter(pk__in=queryset.values("pk")).order_by("pk")[:REPLAY_PREVIEW_LIMIT])
+        return TemplateResponse(request, "admin/sync/syncrecord/replay_preview.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "total": total,
+            "previews": [{"record": item.record, "reason": item.reason,
+                          "payload": json.dumps(item.payload, indent=2, ensure_ascii=False) if item.payload else ""}
+                         for item in replay_previews(chosen)],
+            "hidden": hidden,
+            "form_action": form_action,
+            "cancel_url": cancel_url or reverse("admin:sync_syncrecord_changelist"),
+        })
+
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sync.change_syncrecord")
+
+
+def replay_previews(records: list[SyncRecord]) -> list[Preview]:
+    """What replaying these records would send now, through the current mappings; sends nothing."""
+    groups: dict[tuple[int, str], list[SyncRecord]] = defaultdict(list)
+    for record in records:
+        groups[(record.pair_id, record.flow)].append(record)
+    pairs = ConnectionPair.objects.select_related("netsuite", "jaggaer").in_bulk({pair_id for pair_id, _ in groups})
+    found: list[Preview] = []
+    for (pair_id, flow), members in groups.items():
+        # A replay resends even unchanged content (the engine's `resend`); the preview shows it that way.
+        for record in members:
+            record.resend = True
+        found.extend(preview(pair=pairs[pair_id], flow=flow, records=members))
+    return found
 
 
 @admin.register(SyncRun)
@@ -118,3 +316,14 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
         return super().get_queryset(request).defer("body")
+
+
+@admin.register(AlertIncident)
+class AlertIncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("opened_at", "kind", "key", "message", "notified_at", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("key", "message")
+
+
+# Schedules have their own admin module (helper "schedules"); imported here so that autodiscovery finds it.
+from sync import schedule_admin  # noqa: E402,F401

@@ -98,6 +98,10 @@ class JaggaerClient:
         )
         return found[0] if found else None
 
+    def invoices_dated(self, invoice_date: str) -> list[dict]:
+        """Every invoice whose invoiceDate is that day (YYYY-MM-DD): what reconciliation compares."""
+        return self._list("/ji/v1/invoices", ("invoiceList", "invoice"), flt=f"invoiceDate=={invoice_date}")
+
     def custom_fields(self) -> list[dict]:
         return self._list("/jcf/v1/customfields", ("customFieldList", "customField"))
 

@@ -1,10 +1,11 @@
-"""Leases that keep a flow's pull to one process at a time (sync.models.FlowLock)."""
+"""Leases that keep a flow of a pair to one process at a time (sync.models.FlowLock)."""
 
 import os
 import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db.models import Q
@@ -15,6 +16,10 @@ from sync.models import FlowLock
 
 LEASE = timedelta(minutes=30)  # longer than any pull; a dead holder blocks the flow this long at most
 
+# Leases this thread of work already holds, so that a scheduled run (which leases its whole pull and
+# delivery) can call sync_pass, whose pull asks for the same lease again.
+_held: ContextVar[dict[tuple[int, str], str]] = ContextVar("held_flow_leases", default={})
+
 
 class FlowBusy(Exception):
     pass
@@ -24,9 +29,20 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def lease_held(*, pair: ConnectionPair, flow: str) -> bool:
+    """Whether a live process holds the flow's lease now (a run of it is under way)."""
+    return FlowLock.objects.filter(pair=pair, flow=flow, expires_at__gte=timezone.now()).exclude(holder="").exists()
+
+
 @contextmanager
 def flow_lease(*, pair: ConnectionPair, flow: str) -> Iterator[str]:
-    """Holds the flow's lease for the block; raises FlowBusy when another live process holds it."""
+    """Holds the flow's lease for the block; raises FlowBusy when another live process holds it.
+    Re-entrant: inside a block that already holds it, the lease is simply used."""
+    key = (pair.pk, flow)
+    held = _held.get()
+    if key in held:
+        yield held[key]
+        return
     holder = _holder()
     FlowLock.objects.get_or_create(pair=pair, flow=flow)
     now = timezone.now()
@@ -35,8 +51,9 @@ def flow_lease(*, pair: ConnectionPair, flow: str) -> Iterator[str]:
     ).update(holder=holder, expires_at=now + LEASE)
     if taken != 1:
         raise FlowBusy(f"{flow} is being pulled by another process")
+    token = _held.set({**held, key: holder})
     try:
         yield holder
     finally:
+        _held.reset(token)
         FlowLock.objects.filter(pair=pair, flow=flow, holder=holder).update(holder="", expires_at=None)
-

@@ -1,7 +1,20 @@
 """django-q2 tasks: thin wrappers that take ids."""
 
+from sync import schedules
 from sync.push import process_event
 
 
 def process_webhook_event(event_id: int) -> None:
     process_event(event_id=event_id)
+
+
+def dispatch_due_schedules() -> None:
+    schedules.dispatch_due_schedules()
+
+
+def run_scheduled_flow(schedule_id: int) -> None:
+    schedules.run_scheduled_flow(schedule_id=schedule_id)
+
+
+def sweep_due_deliveries() -> None:
+    schedules.sweep_due_deliveries()

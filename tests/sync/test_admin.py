@@ -38,7 +38,7 @@ def test_replay_from_the_admin_sends_the_next_revision(pair, netsuite, jaggaer, 
     record = SyncRecord.objects.filter(flow="purchase_orders").first()
 
     answer = admin_client.post(reverse("admin:sync_syncrecord_changelist"),
-                               {"action": "replay_selected", "_selected_action": [record.pk]}, follow=True)
+                               {"action": "replay_selected", "_selected_action": [record.pk], "confirm": "yes"}, follow=True)
 
     assert "Replayed. purchase_orders: 1 delivered" in answer.content.decode()
     assert jaggaer.app.purchase_orders[record.document_number]["poHeader"]["revisionNumber"] == 1

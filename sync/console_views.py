@@ -1,0 +1,48 @@
+"""The dashboard and reconciliation pages of the operator's console (inside the admin's look and login)."""
+
+from datetime import date, timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from credentials.models import ConnectionPair
+from sync.dashboard import flow_panels, stuck_groups
+from sync.errors import RemoteError
+from sync.models import Flow, SyncRecord
+from sync.reconcile import RECONCILED_FLOWS, ReconcileError, reconcile
+
+
+def _context(request: HttpRequest, title: str) -> dict:
+    if not request.user.has_perm("sync.view_syncrecord"):
+        raise PermissionDenied
+    return {**admin.site.each_context(request), "title": title, "opts": SyncRecord._meta}
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "sync/dashboard.html", {
+        **_context(request, "Sync dashboard"),
+        "panels": flow_panels(),
+        "stuck": stuck_groups(),
+        "can_change_mappings": request.user.has_perm("mappings.add_codingmapping"),
+    })
+
+
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    context = _context(request, "Reconciliation")
+    pairs = list(ConnectionPair.objects.select_related("netsuite", "jaggaer").order_by("pk"))
+    flow = request.GET.get("flow", Flow.PURCHASE_ORDERS)
+    day_text = request.GET.get("day") or (timezone.localdate() - timedelta(days=1)).isoformat()
+    chosen_pair = next((p for p in pairs if str(p.pk) == request.GET.get("pair")), pairs[0] if pairs else None)
+    context.update(pairs=pairs, chosen_pair=chosen_pair, flow=flow, day=day_text,
+                   flows=[(value, label) for value, label in Flow.choices if value in RECONCILED_FLOWS])
+    if "day" in request.GET and chosen_pair is not None:
+        try:
+            context["result"] = reconcile(pair=chosen_pair, flow=flow, day=date.fromisoformat(day_text))
+        except ValueError as exc:  # ReconcileError or a malformed day
+            context["error"] = str(exc) if isinstance(exc, ReconcileError) else f"Not a day: {day_text!r} (YYYY-MM-DD)"
+        except RemoteError as exc:
+            context["error"] = f"Could not read both sides: {exc}"
+    return TemplateResponse(request, "sync/reconciliation.html", context)
