@@ -4,15 +4,20 @@ from datetime import date, timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from credentials.models import ConnectionPair
 from sync.dashboard import flow_panels, stuck_groups
+from credentials.errors import ConnectionFailed
 from sync.errors import RemoteError
 from sync.models import Flow, SyncRecord
 from sync.reconcile import RECONCILED_FLOWS, ReconcileError, reconcile
+from sync.run import refresh_reference_lists
 
 
 def _context(request: HttpRequest, title: str) -> dict:
@@ -46,3 +51,20 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
         except RemoteError as exc:
             context["error"] = f"Could not read both sides: {exc}"
     return TemplateResponse(request, "sync/reconciliation.html", context)
+
+
+@require_POST
+def refresh_references(request: HttpRequest) -> HttpResponse:
+    """The mapping list's "Refresh reference lists" button."""
+    if not request.user.has_perm("mappings.change_codingmapping"):
+        raise PermissionDenied
+    for pair in ConnectionPair.objects.select_related("netsuite", "jaggaer"):
+        try:
+            outcomes = refresh_reference_lists(pair=pair)
+        except (RemoteError, ConnectionFailed) as exc:
+            messages.error(request, f"{pair}: the reference lists could not be read: {exc}")
+            continue
+        read = ", ".join(f"{outcome.pulled.read if outcome.pulled else 0} {Flow(outcome.flow).label.lower()}"
+                         for outcome in outcomes)
+        messages.success(request, f"{pair}: read {read} from NetSuite and the values of JAGGAER's custom fields.")
+    return HttpResponseRedirect(reverse("admin:mappings_codingmapping_changelist"))

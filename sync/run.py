@@ -114,3 +114,13 @@ def _refresh_jaggaer_values(*, pair: ConnectionPair, flow: str, client: JaggaerC
             record.netsuite_id: record.payload["value"]["internalName"]
             for record in delivered.only("netsuite_id", "payload") if record.payload
         })
+
+
+REFERENCE_FLOWS = [Flow.GL_ACCOUNTS.value, Flow.CLASSIFICATIONS.value]
+
+
+def refresh_reference_lists(*, pair: ConnectionPair, clients: Clients | None = None) -> list[FlowOutcome]:
+    """Reads NetSuite's GL accounts and classifications whole (not only what changed since the cursors),
+    delivers what changed and reads JAGGAER's values back: the mapping forms' choices are then current."""
+    return sync_pass(pair=pair, flows=REFERENCE_FLOWS, trigger="refresh", window=Window(since="1900-01-01 00:00:00"),
+                     clients=clients)

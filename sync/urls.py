@@ -11,4 +11,6 @@ urlpatterns = [
     # The console lives beside the admin and behind its login (admin_view sends strangers to the login page).
     path("console/dashboard/", admin.site.admin_view(console_views.dashboard), name="dashboard"),
     path("console/reconciliation/", admin.site.admin_view(console_views.reconciliation), name="reconciliation"),
+    path("console/refresh-references/", admin.site.admin_view(console_views.refresh_references),
+         name="refresh-references"),
 ]

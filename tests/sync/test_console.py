@@ -4,9 +4,12 @@ releases it, and replays that show what they would send before sending it once."
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
+from credentials.permissions import FINANCE
+from mappings.models import JaggaerValue, NetSuiteReference
 from sync.dashboard import stuck_groups
 from sync.models import SyncRecord
 from sync.run import sync_pass
@@ -139,3 +142,17 @@ def test_replay_everything_failed_in_the_filter_previews_then_replays_only_those
     assert sorted(entry["key"] for entry in sent) == sorted([pos[0].document_number, pos[1].document_number])
     assert not SyncRecord.objects.filter(flow="purchase_orders", state=State.FAILED).exists()
     assert SyncRecord.objects.filter(flow="vendors", state=State.FAILED).exists()
+
+
+def test_the_refresh_button_reads_both_reference_lists_whole(pair, netsuite, jaggaer, client):
+    user = User.objects.create_user("frank", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=FINANCE))
+    client.force_login(user)
+    changelist = client.get(reverse("admin:mappings_codingmapping_changelist")).content.decode()
+    assert "Refresh reference lists" in changelist
+
+    answer = client.post(reverse("sync:refresh-references"), follow=True)
+
+    assert "read 16 gl accounts, 23 classifications from NetSuite" in answer.content.decode()
+    assert NetSuiteReference.objects.filter(reference_list__kind="gl_account").count() == 16
+    assert JaggaerValue.objects.filter(field__name="GLAccount").count() == 16  # 6900 inactive, as in NetSuite
