@@ -160,7 +160,13 @@ for _secretive_logger in ("oauthlib", "requests_oauthlib"):
 # --- Operator's console: alerts and retention (sync/alerts.py, sync/retention.py).
 # Who is mailed when an incident opens (one mail per incident, none while it stays open); comma-separated.
 # Empty: incidents are still recorded and shown in the admin, and mailed once addresses are set.
-# Outgoing mail uses Django's EMAIL_* settings.
+# Outgoing mail: Django's EMAIL_* settings, from the environment (EMAIL_HOST_PASSWORD_FILE for the secret).
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ml-connector@localhost")
 ALERT_EMAILS = env_list("ALERT_EMAILS", [])
 # A flow with at least this many failed records (they need a person) opens an incident.
 ALERT_FAILED_RECORDS = int(env_str("ALERT_FAILED_RECORDS", "10"))
