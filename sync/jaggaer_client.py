@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -79,17 +80,17 @@ class JaggaerClient:
 
     def upsert_custom_field_values(self, *, field_name: str, values: list[dict]) -> list[ItemResult]:
         return self._batch(
-            f"/jcf/v1/customfields/{field_name}/values", {"customFieldValueList": {"customFieldValue": values}},
+            f"/jcf/v1/customfields/{_segment(field_name)}/values", {"customFieldValueList": {"customFieldValue": values}},
             len(values),
         )
 
     # Reads ------------------------------------------------------------------------------------
 
     def get_supplier(self, supplier_number: str) -> dict | None:
-        return self._get_one(f"/js/v1/suppliers/{supplier_number}", "supplier")
+        return self._get_one(f"/js/v1/suppliers/{_segment(supplier_number)}", "supplier")
 
     def get_purchase_order(self, po_number: str) -> dict | None:
-        return self._get_one(f"/jp/v1/purchaseorders/{po_number}", "purchaseOrder")
+        return self._get_one(f"/jp/v1/purchaseorders/{_segment(po_number)}", "purchaseOrder")
 
     def find_invoice(self, *, supplier_number: str, supplier_invoice_number: str) -> dict | None:
         found = self._list(
@@ -107,7 +108,7 @@ class JaggaerClient:
 
     def custom_field_values(self, field_name: str) -> list[dict]:
         return self._list(
-            f"/jcf/v1/customfields/{field_name}/values", ("customFieldValueList", "customFieldValue")
+            f"/jcf/v1/customfields/{_segment(field_name)}/values", ("customFieldValueList", "customFieldValue")
         )
 
     # Plumbing ---------------------------------------------------------------------------------
@@ -162,6 +163,11 @@ class JaggaerClient:
                 delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap)
             logger.info("JAGGAER %s %s: %s; retry %d in %.1f s", method, path, error, attempt, delay)
             self._sleep(min(delay, self.backoff_cap))
+
+
+def _segment(value: str) -> str:
+    """A natural key in a URL path: PO numbers may hold '/', '#' or spaces."""
+    return quote(value, safe="")
 
 
 def _checked_envelope(response: requests.Response, accept_codes: tuple[int, ...]) -> dict:

@@ -168,8 +168,6 @@ def _lines(source: dict, coder: _Coder, *, invoice: bool) -> list[dict]:
         else:
             # NetSuite leaves quantity and rate empty on expense lines: one unit at the line's amount.
             quantity, rate = "1", decimal_text(amount, f"Line {number} amount")
-        if line["isclosed"] and not invoice:
-            quantity = "0"  # a closed PO line is a cancelled line in JAGGAER
         coding = LineCoding(account=line["expenseaccount"], department=line["department"] or None,
                             classification=line["class"] or None, location=line["location"] or None,
                             subsidiary=line["subsidiary"] or None)

@@ -75,10 +75,10 @@ VENDOR_STREAM = Stream(
     name="records",
     select=(
         "v.id, v.entityid, v.companyname, v.legalname, v.email, v.phone, v.isinactive, v.taxidnum, v.externalid, "
-        "v.currency, cur.symbol AS currencysymbol, v.terms, term.name AS termname, "
-        "term.daysuntilnetdue AS termdays"
+        "v.currency, cur.symbol AS currencysymbol, v.terms, tm.name AS termname, "
+        "tm.daysuntilnetdue AS termdays"
     ),
-    tables="vendor v LEFT JOIN currency cur ON cur.id = v.currency LEFT JOIN term term ON term.id = v.terms",
+    tables="vendor v LEFT JOIN currency cur ON cur.id = v.currency LEFT JOIN term tm ON tm.id = v.terms",
     timestamp="v.lastmodifieddate",
     keys=("v.id",),
 )
@@ -91,10 +91,10 @@ DELETED_RECORD_TYPES = {
 TRANSACTION_COLUMNS = (
     "t.id, t.tranid, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, TO_CHAR(t.duedate, 'YYYY-MM-DD') AS duedate, "
     "t.type, t.entity, BUILTIN.DF(t.entity) AS entityname, t.status, t.approvalstatus, t.currency, cur.symbol AS currencysymbol, t.exchangerate, "
-    "t.foreigntotal, t.memo, t.terms, term.name AS termname, term.daysuntilnetdue AS termdays, t.externalid"
+    "t.foreigntotal, t.memo, t.terms, tm.name AS termname, tm.daysuntilnetdue AS termdays, t.externalid"
 )
 TRANSACTION_TABLES = (
-    "transaction t LEFT JOIN currency cur ON cur.id = t.currency LEFT JOIN term term ON term.id = t.terms"
+    "transaction t LEFT JOIN currency cur ON cur.id = t.currency LEFT JOIN term tm ON tm.id = t.terms"
 )
 
 
