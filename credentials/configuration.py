@@ -77,7 +77,8 @@ def _apply_netsuite(connection: NetSuiteConnection, data: dict[str, Any]) -> Non
     connection.account_id = _text(data, "account_id", required=True)
     connection.base_url = _text(data, "base_url")
     connection.timezone = _text(data, "timezone") or connection.timezone
-    connection.webhook_secret = _text(data, "webhook_secret")
+    if "webhook_secret" in data:  # absent: keep the stored one, so a re-configure does not break push
+        connection.webhook_secret = _text(data, "webhook_secret")
     if "concurrency_limit" in data:
         limit = data["concurrency_limit"]
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:

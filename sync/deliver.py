@@ -76,7 +76,7 @@ class Preview:
 
 
 # What a lookup or an earlier step may have changed on the record in memory: saved with its next state.
-CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256")
+CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256", "in_jaggaer")
 
 
 
@@ -172,7 +172,7 @@ class _Batch:
                 wanted[dep_flow].add(netsuite_id)
         delivered: set[tuple[str, str]] = set()
         for dep_flow, ids in wanted.items():
-            rows = SyncRecord.objects.filter(pair=self.pair, flow=dep_flow, netsuite_id__in=ids).exclude(delivered_sha256="")
+            rows = SyncRecord.objects.filter(pair=self.pair, flow=dep_flow, netsuite_id__in=ids, in_jaggaer=True)
             delivered.update((dep_flow, netsuite_id) for netsuite_id in rows.values_list("netsuite_id", flat=True))
         return delivered
 
@@ -190,7 +190,7 @@ class _Batch:
             return _Held(State.WAITING_FOR_DEPENDENCY, f"{DEPENDENCY_NAMES[dep_flow].format(dep_id)} is not in JAGGAER yet",
                          dict(kind=ErrorKind.DEPENDENCY, code="DEPENDENCY", blocked_by=f"{dep_flow}:{dep_id}", retry=True))
         digest = content_hash({"content": built.content, "cancel": built.cancel})
-        never_sent = not record.delivered_sha256 and record.jaggaer_revision is None and not record.outcome_unknown
+        never_sent = not record.in_jaggaer and not record.outcome_unknown
         if built.cancel and never_sent:
             return _Held(State.SKIPPED, "Deleted or rejected in NetSuite before it reached JAGGAER: nothing to cancel", {})
         if digest == record.delivered_sha256 and not record.resend and (looked_up or not record.outcome_unknown):
@@ -230,12 +230,12 @@ class _Batch:
     def _outgoing(self, record: SyncRecord, built: Built, digest: str) -> _Outgoing:
         content = built.content or {}
         if self.flow == Flow.PURCHASE_ORDERS:
-            action = "cancel" if built.cancel else ("new" if record.jaggaer_revision is None else "update")
-            revision = 0 if record.jaggaer_revision is None else record.jaggaer_revision + 1
+            action = "cancel" if built.cancel else ("update" if record.in_jaggaer else "new")
+            revision = (record.jaggaer_revision or 0) + 1 if record.in_jaggaer else 0
             item = {**content, "poHeader": {**content["poHeader"], "type": action, "revisionNumber": revision}}
             return _Outgoing(record, built, digest, item, action, revision)
         if self.flow == Flow.VENDOR_BILLS:
-            action = "cancel" if built.cancel else ("new" if not record.jaggaer_id else "update")
+            action = "cancel" if built.cancel else ("update" if record.in_jaggaer else "new")
             item = {**content, "header": {**content["header"], "type": action}}
             return _Outgoing(record, built, digest, item, action)
         return _Outgoing(record, built, digest, content, "upsert")
@@ -276,6 +276,7 @@ class _Batch:
                          f"{header.get('externalId')}): rename one of them", kind=ErrorKind.REJECTED, code="DUPLICATE",
                          action="lookup", built=built)
             return None
+        record.in_jaggaer = True
         if "revisionNumber" in header:
             record.jaggaer_revision = int(header["revisionNumber"])
         record.jaggaer_id = str(found.get("id") or header.get("id") or record.jaggaer_id)
@@ -339,13 +340,11 @@ class _Batch:
         if "DUPLICATE" in codes and self.flow in (Flow.PURCHASE_ORDERS, Flow.VENDOR_BILLS):
             found = self._look_up(entry.built)
             if found is not None and self._adopt(record, entry.built, found):
-                # Ours, from a send whose answer we lost: delivered if it carried this content.
-                record.delivered_sha256 = record.payload_sha256
-                if record.payload_sha256 == entry.digest:
-                    self._record_deliveries([(entry, result)], started)
-                else:
-                    self._attempted(State.PENDING, "JAGGAER already had it from an earlier send: "
-                                    "sending the changes as an update", retry_now=True, **common)
+                # Ours, from a send whose answer was lost; what it held is unknown, so the current
+                # content follows as an update (an identical one changes nothing).
+                record.delivered_sha256 = ""
+                self._attempted(State.PENDING, "JAGGAER already had it from an earlier send: sending the "
+                                "current content as an update", retry_now=True, **common)
                 return
             if found is not None:
                 return  # _adopt failed the record
@@ -365,7 +364,9 @@ class _Batch:
     def _failed_send(self, entry: _Outgoing, error: JaggaerError, started: float) -> None:
         if error.retryable:
             # A 500 or a lost answer may follow an applied write: look before sending again.
-            entry.record.outcome_unknown = entry.action in ("new", "update", "cancel")
+            # Only a lost `new` needs a lookup: resending an update or a cancel that was applied is
+            # answered STALE_REVISION or Unchanged, which the next attempt handles.
+            entry.record.outcome_unknown = entry.record.outcome_unknown or entry.action == "new"
             self._attempted(State.RETRYING, str(error), kind=ErrorKind.REMOTE, entry=entry, started=started,
                             code=error.code, http_status=error.status, retry_after=error.retry_after)
         else:
@@ -389,24 +390,31 @@ class _Batch:
             for entry, result in delivered
         ])
         events = []
+        settled = []
         for (entry, result), attempt in zip(delivered, attempts):
             record = entry.record
-            events.append(SyncEvent(record=record, at=now, from_state=record.state, to_state=State.DELIVERED,
-                                    reason=attempt.message, attempt=attempt))
             record.jaggaer_id = result.jaggaer_id or record.jaggaer_id
             if entry.revision is not None:
                 record.jaggaer_revision = entry.revision
-            SyncRecord.objects.filter(pk=record.pk).update(
-                delivered_sha256=entry.digest, payload_sha256=entry.digest, payload=entry.item,
-                jaggaer_id=record.jaggaer_id, jaggaer_revision=record.jaggaer_revision)
+            what_jaggaer_has = dict(delivered_sha256=entry.digest, payload_sha256=entry.digest, payload=entry.item,
+                                    jaggaer_id=record.jaggaer_id, jaggaer_revision=record.jaggaer_revision,
+                                    in_jaggaer=True, outcome_unknown=False, claimed_until=None, claim_token="")
+            # Only a record whose NetSuite source is still the one that was sent becomes delivered; one
+            # that a pull or a push changed meanwhile stays due, to send the newer content.
+            if SyncRecord.objects.filter(pk=record.pk, source_sha256=record.source_sha256).update(
+                    state=State.DELIVERED, **what_jaggaer_has):
+                events.append(SyncEvent(record=record, at=now, from_state=record.state, to_state=State.DELIVERED,
+                                        reason=attempt.message, attempt=attempt))
+                settled.append(record)
+            else:
+                SyncRecord.objects.filter(pk=record.pk).update(**what_jaggaer_has)
         records = [entry.record for entry, _ in delivered]
         # What every delivered record has in common, in one statement.
-        SyncRecord.objects.filter(pk__in=[record.pk for record in records]).update(
-            state=State.DELIVERED, delivered_at=now, updated_at=now, outcome_unknown=False, resend=False, attempts=0,
-            next_attempt_at=None, claimed_until=None, claim_token="", last_error_kind="", last_error_code="",
-            last_error_message="", blocked_by="")
+        SyncRecord.objects.filter(pk__in=[record.pk for record in settled]).update(
+            delivered_at=now, updated_at=now, resend=False, attempts=0, next_attempt_at=None, last_error_kind="",
+            last_error_code="", last_error_message="", blocked_by="")
         SyncEvent.objects.bulk_create(events)
-        MissingCoding.objects.filter(record__in=records).delete()
+        MissingCoding.objects.filter(record__in=settled).delete()
         self.report.counts[State.DELIVERED] += len(records)
         self.delivered.extend(record.netsuite_id for record in records)
 

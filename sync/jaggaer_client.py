@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import requests
 
+from credentials.errors import ConnectionFailed, Problem
 from sync.backoff import backoff_delay
 from sync.errors import JaggaerError, jaggaer_error, transport_error
 
@@ -154,6 +155,11 @@ class JaggaerClient:
                 raise transport_error("JAGGAER", exc) from None
             if response.status_code == 200:
                 return _checked_envelope(response, accept_codes)
+            if response.status_code == 401:
+                # The session already renewed the token once: our credentials are refused. That stops the
+                # run (the records stay due) instead of failing every record as if the data were wrong.
+                raise ConnectionFailed(Problem.REFUSED, "JAGGAER refused a freshly issued token (HTTP 401): "
+                                       "check the integration client's roles in JAGGAER.")
             error = jaggaer_error(response)
             # Only these two answers guarantee that nothing was applied.
             if response.status_code not in (429, 503) or attempt >= self.max_attempts:

@@ -74,6 +74,10 @@ class SyncRecord(models.Model):
         default=False, help_text="The last send timed out or failed mid-way: look it up before resending."
     )
     resend = models.BooleanField(default=False, help_text="Replay asked: send even if unchanged since delivery.")
+    in_jaggaer = models.BooleanField(
+        "in JAGGAER", default=False,
+        help_text="JAGGAER holds a version of it (delivered, or found there after a lost answer): changes go as updates.",
+    )
     blocked_by = models.CharField(
         max_length=100, blank=True, db_index=True, help_text="flow:NetSuite id of the record this one waits for."
     )

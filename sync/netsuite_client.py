@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from credentials.errors import ConnectionFailed, Problem
 from sync.backoff import backoff_delay
 from sync.concurrency import AccountGate
 from sync.errors import NetSuiteError, netsuite_error, transport_error
@@ -98,6 +99,10 @@ class NetSuiteClient:
             else:
                 if response.ok:
                     return response
+                if response.status_code == 401:
+                    # After the session's one renewal: the credentials themselves are refused.
+                    raise ConnectionFailed(Problem.REFUSED, "NetSuite refused a freshly issued login (HTTP 401 "
+                                           "INVALID_LOGIN): check the integration's role and permissions.")
                 error = netsuite_error(response)
             if not error.retryable or attempt >= self.max_attempts:
                 raise error

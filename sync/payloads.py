@@ -159,9 +159,11 @@ def _lines(source: dict, coder: _Coder, *, invoice: bool) -> list[dict]:
     currency = source["currency"]
     for line in source["lines"]:
         number = line["linesequencenumber"] or line["id"]
-        if not line["expenseaccount"]:
-            raise SourceDataError(f"Line {number} of {source['tranid']} has no GL account (expense account)")
         amount = line["foreignamount"] or line["netamount"]
+        if not line["expenseaccount"]:
+            if not (amount or line["quantity"]):
+                continue  # a description or subtotal line: nothing to buy, nothing to code
+            raise SourceDataError(f"Line {number} of {source['tranid']} has no GL account (expense account)")
         if line["quantity"]:
             quantity = decimal_text(line["quantity"], f"Line {number} quantity")
             rate = decimal_text(line["rate"] or _unit_price(amount, line["quantity"], number), f"Line {number} rate")
@@ -171,10 +173,10 @@ def _lines(source: dict, coder: _Coder, *, invoice: bool) -> list[dict]:
         coding = LineCoding(account=line["expenseaccount"], department=line["department"] or None,
                             classification=line["class"] or None, location=line["location"] or None,
                             subsidiary=line["subsidiary"] or None)
-        out: dict = {"lineNumber": int(number), "description": line["memo"] or line["itemdisplayname"] or line["itemname"],
-                     "quantity": quantity, "unitPrice": {"currency": currency, "value": rate}}
-        if line["itemname"] and not invoice:
-            out["catalogNumber"] = line["itemname"]
+        out: dict = {"lineNumber": int(number), "quantity": quantity, "unitPrice": {"currency": currency, "value": rate}}
+        description = line["memo"] or line["itemdisplayname"]
+        if description:
+            out["description"] = description
         if invoice and line["createdfromtranid"]:
             out["poNumber"] = line["createdfromtranid"]
         value_set = coder.value_set(coding)

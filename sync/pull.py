@@ -279,7 +279,7 @@ def _transaction_items(ctx: _Context, headers: list[dict]) -> list[SourceItem]:
     if not headers:
         return []
     lines: dict[str, list[dict]] = {}
-    for line in ctx.client.suiteql_rows(query=transaction_lines_query(header["id"] for header in headers)):
+    for line in _lines_of(ctx.client, [header["id"] for header in headers]):
         lines.setdefault(line["transaction"], []).append(line)
         seen = ctx.lines_seen.get(line["transaction"], "")
         ctx.lines_seen[line["transaction"]] = max(seen, line.get("linemodified", ""))
@@ -289,6 +289,20 @@ def _transaction_items(ctx: _Context, headers: list[dict]) -> list[SourceItem]:
                    label=header.get("entityname", ""), last_modified=header["cursor_ts"])
         for header in headers
     ]
+
+
+def _lines_of(client: NetSuiteClient, transaction_ids: list[str]) -> Iterator[dict]:
+    """Every line of these transactions, page after page by key: a page of transactions with many lines
+    each must not meet the 100,000-row offset ceiling."""
+    query = transaction_lines_query(transaction_ids)
+    after = (0, 0)
+    while True:
+        page = client.suiteql(query=query, params=[after[0], after[0], after[1]])
+        rows = page.get("items", [])
+        yield from rows
+        if not rows or not page.get("hasMore"):
+            return
+        after = (int(rows[-1]["transaction"]), int(rows[-1]["id"]))
 
 
 def _pull_deletions(ctx: _Context) -> None:

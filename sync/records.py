@@ -36,16 +36,23 @@ class SourceItem:
 
 
 def change_state(*, record: SyncRecord, to_state: str, reason: str, attempt: Any = None, actor: str = "",
-                 **fields: Any) -> None:
-    """Saves the record in `to_state` with `fields` and writes the audit event, atomically."""
+                 **fields: Any) -> bool:
+    """Saves the record in `to_state` with `fields` and writes the audit event, atomically. False when the
+    record's NetSuite content changed since it was loaded (nothing is written then)."""
     from_state = record.state
     record.state = to_state
+    record.updated_at = timezone.now()
     for name, value in fields.items():
         setattr(record, name, value)
+    changes = {name: getattr(record, name) for name in ("state", "updated_at", *fields)}
     with transaction.atomic():
-        record.save(update_fields=["state", "updated_at", *fields])
-        SyncEvent.objects.create(record=record, at=timezone.now(), from_state=from_state, to_state=to_state,
+        # Guarded by the source it was decided on: if a pull or a push stored newer NetSuite content
+        # meanwhile, that record is pending again and this decision about the old content is dropped.
+        if not SyncRecord.objects.filter(pk=record.pk, source_sha256=record.source_sha256).update(**changes):
+            return False
+        SyncEvent.objects.create(record=record, at=record.updated_at, from_state=from_state, to_state=to_state,
                                  reason=reason, attempt=attempt, actor=actor)
+    return True
 
 
 @transaction.atomic

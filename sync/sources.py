@@ -135,7 +135,8 @@ def deletion_stream(flow: str) -> Stream:
 
 
 def transaction_lines_query(transaction_ids: Iterable[str]) -> str:
-    """All lines of up to 1,000 transactions (SuiteQL's IN limit), with what a JAGGAER line needs."""
+    """The lines of up to 1,000 transactions (SuiteQL's IN limit), with what a JAGGAER line needs, after a
+    (transaction, line id) position given as three `?` parameters: paged by key, never by offset."""
     return (
         "SELECT tl.transaction, tl.id, tl.linesequencenumber, tl.mainline, tl.taxline, tl.item, tl.itemtype, "
         "i.itemid AS itemname, i.displayname AS itemdisplayname, tl.memo, tl.quantity, tl.rate, tl.netamount, "
@@ -144,7 +145,8 @@ def transaction_lines_query(transaction_ids: Iterable[str]) -> str:
         f"{stamp('tl.linelastmodifieddate')} AS linemodified "
         "FROM transactionline tl LEFT JOIN item i ON i.id = tl.item "
         "LEFT JOIN transaction po ON po.id = tl.createdfrom "
-        f"WHERE tl.transaction IN ({id_list(transaction_ids)}) ORDER BY tl.transaction, tl.id"
+        f"WHERE tl.transaction IN ({id_list(transaction_ids)}) "
+        "AND (tl.transaction > ? OR (tl.transaction = ? AND tl.id > ?)) ORDER BY tl.transaction, tl.id"
     )
 
 

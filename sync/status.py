@@ -13,7 +13,8 @@ def sync_status(*, pair: ConnectionPair | None = None) -> dict:
     cursors = SyncCursor.objects.all()
     if pair is not None:
         records, runs, cursors = records.filter(pair=pair), runs.filter(pair=pair), cursors.filter(pair=pair)
-    flows: dict[str, dict[str, int]] = {flow: {} for flow in FLOWS_IN_ORDER}
+    # Every state of every flow, zeros included: scripts read flows[flow][state] without guarding.
+    flows = {flow: {state: 0 for state in SyncRecord.State.values} for flow in FLOWS_IN_ORDER}
     for row in records.values("flow", "state").annotate(n=Count("id")).order_by():
         flows[row["flow"]][row["state"]] = row["n"]
     last_runs = {}

@@ -56,7 +56,7 @@ def test_record_page_shows_attempts_why_it_waits_and_the_link_that_releases_it(p
 def test_a_record_waiting_for_its_supplier_links_to_the_supplier_record(pair, netsuite, jaggaer, admin_client):
     sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
     vendor = SyncRecord.objects.filter(flow="vendors").first()
-    vendor.state, vendor.delivered_sha256 = State.FAILED, ""
+    vendor.state, vendor.delivered_sha256, vendor.in_jaggaer = State.FAILED, "", False
     vendor.save()
     po_id = netsuite.app.dataset.create_purchase_order(vendor_id=vendor.netsuite_id,
                                                        lines=[{"account": 8, "amount": 40}])

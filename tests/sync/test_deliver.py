@@ -9,6 +9,8 @@ from mappings.models import CodingKind, CodingMapping
 from sync.clients import netsuite_client
 from sync.jaggaer_client import JaggaerClient
 from sync.models import MissingCoding, SyncAttempt, SyncRecord
+from sync.deliver import DeliveryReport, _Batch, claim, deliver_due
+from sync.pull import pull
 from sync.run import Clients, sync_pass
 from tests.sync.helpers import coding_of, netsuite_rows
 
@@ -154,14 +156,16 @@ def test_a_duplicate_answer_for_our_own_purchase_order_counts_as_delivered(pair,
     record = SyncRecord.objects.filter(flow="purchase_orders", state=State.DELIVERED).first()
     # As if the answer to our first send had been lost with the process that sent it.
     SyncRecord.objects.filter(pk=record.pk).update(state=State.PENDING, jaggaer_revision=None, jaggaer_id="",
-                                                   delivered_sha256="", next_attempt_at=timezone.now())
+                                                   delivered_sha256="", in_jaggaer=False,
+                                                   next_attempt_at=timezone.now())
 
     sync_pass(pair=pair, flows=["purchase_orders"])
 
     record.refresh_from_db()
-    assert record.state == State.DELIVERED and record.jaggaer_revision == 0
+    assert record.state == State.DELIVERED and record.jaggaer_revision == 1
+    # What JAGGAER held is unknown, so the current content followed as an update.
     assert [r["status"] for r in jaggaer.app.received("purchase_order") if r["key"] == record.document_number] == [
-        "Created", "Error"]
+        "Created", "Error", "Updated"]
 
 
 def test_retries_that_never_succeed_end_in_failed_with_the_reason(pair, netsuite, jaggaer, settings):
@@ -190,3 +194,35 @@ def test_when_jaggaer_refuses_our_credentials_the_run_stops_and_its_records_stay
 
     assert not SyncRecord.objects.exclude(claim_token="").exists()
     assert SyncRecord.objects.filter(state=State.PENDING).count() == SyncRecord.objects.count()
+
+
+def test_an_update_refused_with_a_500_is_sent_again_not_taken_for_delivered(pair, netsuite, jaggaer, settings):
+    settings.SYNC_RETRY_BASE_SECONDS = 0
+    sync_pass(pair=pair)
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Sent after a server fault")
+    jaggaer.app.add_fault(kind="server_error", count=1, path=PO_PATH, method="POST")
+
+    sync_pass(pair=pair, flows=["purchase_orders"])
+
+    sent = jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]
+    assert (sent.get("notes"), sent["revisionNumber"]) == ("Sent after a server fault", 1)
+
+
+def test_a_netsuite_change_stored_while_the_record_was_being_sent_is_not_lost(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="First edit")
+    clients = Clients.for_pair(pair)
+    pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
+    [in_flight] = claim(pair=pair, flow="purchase_orders", size=50)
+    # Another process records a newer edit while this one is sending the first.
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Second edit")
+    pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
+
+    _Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport()).deliver([in_flight])
+
+    record = SyncRecord.objects.get(pk=in_flight.pk)
+    assert record.state == State.PENDING
+    sync_pass(pair=pair, flows=["purchase_orders"])
+    assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["notes"] == "Second edit"

@@ -72,5 +72,6 @@ def test_sync_status_json_counts_records_per_flow_and_state(pair, netsuite, jagg
     call_command("sync_status", "--json")
     status = json.loads(capsys.readouterr().out)
     accounts = netsuite_rows(netsuite, "SELECT id FROM account")
-    assert status["flows"]["gl_accounts"] == {"delivered": len(accounts)}
-    assert status["flows"]["purchase_orders"] == {}
+    assert status["flows"]["gl_accounts"]["delivered"] == len(accounts)
+    assert sum(status["flows"]["gl_accounts"].values()) == len(accounts)
+    assert status["flows"]["purchase_orders"] == {state: 0 for state in SyncRecord.State.values}
