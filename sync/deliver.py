@@ -162,6 +162,7 @@ class _Batch:
                 outgoing.append(prepared)
         self._send(outgoing)
         self._release_dependents()
+        self._recheck_dependencies([record for record in records if record.state == State.WAITING_FOR_DEPENDENCY])
 
     # Before sending ---------------------------------------------------------------------------
 
@@ -479,6 +480,26 @@ class _Batch:
         delay = backoff_delay(attempt=max(1, attempts), base=settings.SYNC_RETRY_BASE_SECONDS,
                               cap=settings.SYNC_RETRY_CAP_SECONDS)
         return timezone.now() + timedelta(seconds=max(delay, retry_after or 0))
+
+    def _recheck_dependencies(self, waiting: list[SyncRecord]) -> None:
+        """Another process may have delivered what these records wait for while this batch decided they
+        wait, and released them before the decision was written: look again, after writing it."""
+        if not waiting:
+            return
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for record in waiting:
+            dep_flow, _, dep_id = record.blocked_by.partition(":")
+            wanted[dep_flow].append(dep_id)
+        arrived = {
+            f"{dep_flow}:{netsuite_id}"
+            for dep_flow, ids in wanted.items()
+            for netsuite_id in SyncRecord.objects.filter(pair=self.pair, flow=dep_flow, netsuite_id__in=ids,
+                                                         in_jaggaer=True).values_list("netsuite_id", flat=True)
+        }
+        if arrived:
+            make_due(records=SyncRecord.objects.filter(pk__in=[r.pk for r in waiting if r.blocked_by in arrived],
+                                                       state=State.WAITING_FOR_DEPENDENCY),
+                     reason="What it waited for reached JAGGAER meanwhile")
 
     def _release_dependents(self) -> None:
         """Records that waited for what this batch delivered go out in their own flow's next delivery."""

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import requests
 
+from credentials.errors import ConnectionFailed
+
 # JAGGAER item codes (JAGGAER contract, section 2): the ones that a later attempt can cure without
 # anybody touching the data. UNKNOWN_CUSTOM_FIELD_VALUE waits for a value, UNKNOWN_SUPPLIER and
 # UNKNOWN_PO for a dependency; VALIDATION and STALE_REVISION will fail the same way again.
@@ -86,3 +88,12 @@ def _retry_after(response: requests.Response) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         return None
+
+
+def failure_words(exc: BaseException) -> str:
+    """What a run or an event stores about why it failed. Our own errors are worded without secrets;
+    anything else is named by its type only, because its text is not ours to vouch for (the worker's
+    log has the traceback)."""
+    if isinstance(exc, (RemoteError, ConnectionFailed)):
+        return str(exc)[:2000]
+    return f"{type(exc).__name__} (an unexpected error: see the worker's log)"

@@ -9,6 +9,7 @@ from django_q.tasks import async_task
 
 from credentials.models import ConnectionPair
 from sync.deliver import deliver_due
+from sync.errors import failure_words
 from sync.models import Flow, SyncRecord, WebhookEvent
 from sync.pull import pull_one, record_key
 from sync.run import Clients
@@ -44,7 +45,7 @@ def process_event(*, event_id: int, clients: Clients | None = None) -> None:
             deliver_due(pair=pair, flow=flow, client=pair_clients.jaggaer, only_ids=ids)
     except Exception as exc:
         logger.warning("Push event %s (%s %s) failed: %s", event.pk, event.record_type, event.record_id, exc)
-        _finish(event, WebhookEvent.Status.FAILED, f"{type(exc).__name__}: {exc}")
+        _finish(event, WebhookEvent.Status.FAILED, failure_words(exc))
         raise
     _finish(event, WebhookEvent.Status.PROCESSED, "Re-read from NetSuite and synced")
 

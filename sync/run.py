@@ -13,6 +13,7 @@ from mappings.models import CodingKind
 from mappings.references import dimension_fields_of, store_jaggaer_values
 from sync.clients import jaggaer_client, netsuite_client
 from sync.deliver import DeliveryReport, deliver_due
+from sync.errors import failure_words
 from sync.jaggaer_client import JaggaerClient
 from sync.locks import FlowBusy, flow_lease
 from sync.models import Flow, SyncRecord, SyncRun
@@ -86,7 +87,7 @@ def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window |
     except Exception as exc:
         run.finished_at = timezone.now()
         run.succeeded = False
-        run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        run.message = failure_words(exc)
         run.save()
         raise
     run.finished_at = timezone.now()

@@ -22,6 +22,7 @@ from django_q.tasks import async_task
 
 from credentials.models import ConnectionPair
 from sync.deliver import deliver_due, due_records
+from sync.errors import failure_words
 from sync.locks import LEASE, FlowBusy, flow_lease, lease_held
 from sync.models import FlowLock, FlowSchedule, SyncRecord, SyncRun
 from sync.run import FLOWS_IN_ORDER, Clients, sync_pass
@@ -235,7 +236,7 @@ def _sweep_flow(*, pair: ConnectionPair, flow: str, clients: Clients) -> SyncRun
     try:
         report = deliver_due(pair=pair, flow=flow, client=clients.jaggaer)
     except Exception as exc:
-        run.succeeded, run.message = False, f"{type(exc).__name__}: {exc}"[:2000]
+        run.succeeded, run.message = False, failure_words(exc)
         raise
     else:
         run.succeeded = True

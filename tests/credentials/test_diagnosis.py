@@ -54,6 +54,15 @@ def test_a_key_that_does_not_match_the_certificate_is_named(netsuite: Any, rsa_k
     assert "private key does not match" in report.summary
 
 
+def test_a_wrong_tba_token_secret_is_named(netsuite: Any) -> None:
+    auth = {**netsuite.app.demo_credentials()["tba"], "token_secret": "0" * 64}
+
+    report = check_connection(connection=make_netsuite(netsuite, "tba", auth=auth))
+
+    assert not report.ok and report.problem == Problem.BAD_TBA_TOKEN
+    assert "0" * 64 not in report.summary
+
+
 def test_clock_skew_is_named(netsuite: Any) -> None:
     connection = make_netsuite(netsuite, "oauth2_client_credentials")
     netsuite.app.clock.advance(15 * 60)  # NetSuite's clock runs 15 minutes ahead of ours

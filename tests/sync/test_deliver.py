@@ -70,10 +70,10 @@ def test_unmapped_gl_account_waits_with_the_exact_reason_then_delivers_when_the_
 def test_a_timeout_after_jaggaer_applied_the_write_creates_no_duplicate(pair, netsuite, jaggaer, settings):
     settings.SYNC_RETRY_BASE_SECONDS = 0  # due again at once, so this pass retries it
     sync_pass(pair=pair, flows=REFERENCE_FLOWS)
-    jaggaer.app.add_fault(kind="timeout_after_write", count=1, seconds=3, path=PO_PATH, method="POST")
+    jaggaer.app.add_fault(kind="timeout_after_write", count=1, seconds=6, path=PO_PATH, method="POST")
     clients = Clients(netsuite=netsuite_client(pair.netsuite),
                       jaggaer=JaggaerClient(session=jaggaer_session(connection=pair.jaggaer),
-                                            base_url=pair.jaggaer.base_url, timeout=1))
+                                            base_url=pair.jaggaer.base_url, timeout=3))
 
     sync_pass(pair=pair, flows=["purchase_orders"], clients=clients)
 
@@ -226,3 +226,24 @@ def test_a_netsuite_change_stored_while_the_record_was_being_sent_is_not_lost(pa
     assert record.state == State.PENDING
     sync_pass(pair=pair, flows=["purchase_orders"])
     assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["notes"] == "Second edit"
+
+
+def test_an_applied_update_whose_answer_was_lost_ends_as_one_more_revision(pair, netsuite, jaggaer, settings):
+    settings.SYNC_RETRY_BASE_SECONDS = 0
+    sync_pass(pair=pair)
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Update whose answer was lost")
+    jaggaer.app.add_fault(kind="timeout_after_write", count=1, seconds=6, path=PO_PATH, method="POST")
+    clients = Clients(netsuite=netsuite_client(pair.netsuite),
+                      jaggaer=JaggaerClient(session=jaggaer_session(connection=pair.jaggaer),
+                                            base_url=pair.jaggaer.base_url, timeout=3))
+
+    sync_pass(pair=pair, flows=["purchase_orders"], clients=clients)
+
+    record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
+    sent = jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]
+    assert record.state == State.DELIVERED and sent["notes"] == "Update whose answer was lost"
+    # The resend of revision 1 was refused as stale; the next revision carried the same content.
+    statuses = [r["status"] for r in jaggaer.app.received("purchase_order") if r["key"] == po["tranid"]]
+    assert statuses == ["Created", "Updated", "Error", "Updated"]
+    assert sent["revisionNumber"] == record.jaggaer_revision == 2

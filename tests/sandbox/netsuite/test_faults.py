@@ -47,7 +47,7 @@ def test_latency_holds_the_request_then_answers(netsuite: Any, token: str) -> No
 
     assert slow.status_code == fast.status_code == 200
     assert slow_seconds >= 0.4
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < slow_seconds  # the fault held one request only
 
 
 def test_timeout_outlasts_the_client_and_clearing_lets_the_server_go(netsuite: Any, token: str) -> None:
