@@ -99,7 +99,13 @@ class NetSuiteConnection(ConnectionTestResult):
     token_id = EncryptedCharField("token id", max_length=500, blank=True)
     token_secret = EncryptedCharField("token secret", max_length=500, blank=True)
     concurrency_limit = models.PositiveSmallIntegerField(
-        default=2, help_text="Requests in flight at once for this account, shared by all workers."
+        null=True, blank=True,
+        help_text="Requests in flight at once for this account, shared by all workers. Empty: the integration's "
+        "limit NetSuite reports (governanceLimits), else 2.",
+    )
+    reported_concurrency_limit = models.PositiveSmallIntegerField(
+        "limit NetSuite reports", null=True, blank=True, editable=False,
+        help_text="integrationConcurrencyLimit from NetSuite's governanceLimits, read once when first needed.",
     )
     timezone = models.CharField(max_length=64, default="America/Los_Angeles",
                                 help_text="The account's time zone; SuiteQL compares dates in it.")

@@ -1,7 +1,11 @@
 """Clients for a pair's two sides, authenticated by its connections."""
 
+import logging
+
+import requests
 from django.conf import settings
 
+from credentials.errors import ConnectionFailed
 from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import JaggaerConnection, NetSuiteConnection
 from credentials.netsuite_auth import netsuite_session
@@ -9,11 +13,34 @@ from sync.concurrency import AccountGate
 from sync.jaggaer_client import JaggaerClient
 from sync.netsuite_client import NetSuiteClient
 
+logger = logging.getLogger(__name__)
+
+FALLBACK_CONCURRENCY = 2  # NetSuite spec section 6: the integration's limit, else 2
+
 
 def netsuite_client(connection: NetSuiteConnection) -> NetSuiteClient:
-    gate = AccountGate(account=connection.account_id, limit=connection.concurrency_limit,
-                       lock_dir=settings.SYNC_LOCK_DIR)
-    return NetSuiteClient(session=netsuite_session(connection=connection), rest_url=connection.rest_url, gate=gate)
+    session = netsuite_session(connection=connection)
+    limit = connection.concurrency_limit or connection.reported_concurrency_limit or _reported_limit(
+        connection, session)
+    gate = AccountGate(account=connection.account_id, limit=limit, lock_dir=settings.SYNC_LOCK_DIR)
+    return NetSuiteClient(session=session, rest_url=connection.rest_url, gate=gate)
+
+
+def _reported_limit(connection: NetSuiteConnection, session: requests.Session) -> int:
+    """The integration's own concurrency limit as NetSuite reports it, remembered on the connection; the
+    fallback when NetSuite reserves none for it or cannot say."""
+    try:
+        response = session.get(f"{connection.rest_url}/system/v1/governanceLimits", timeout=30)
+        reported = response.json().get("integrationConcurrencyLimit") if response.ok else None
+    except (requests.RequestException, ValueError, AttributeError, ConnectionFailed) as exc:
+        logger.info("NetSuite governance limits unreadable for %s (%s); using %d", connection.name,
+                    type(exc).__name__, FALLBACK_CONCURRENCY)
+        return FALLBACK_CONCURRENCY
+    if not isinstance(reported, int) or reported < 1:
+        return FALLBACK_CONCURRENCY
+    connection.reported_concurrency_limit = reported
+    connection.save(update_fields=["reported_concurrency_limit"])
+    return reported
 
 
 def jaggaer_client(connection: JaggaerConnection) -> JaggaerClient:

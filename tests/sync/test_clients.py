@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from sync.backoff import backoff_delay
+from sync.clients import netsuite_client as client_for
 from sync.concurrency import AccountGate
 from sync.errors import NetSuiteError
 from sync.jaggaer_client import JaggaerClient
@@ -92,3 +93,17 @@ def test_jaggaer_429_is_retried_after_the_seconds_it_asks_for(jaggaer):
 
     assert [field["name"] for field in client.custom_fields()][:1] == ["GLAccount"]
     assert slept == [7.0]
+
+
+@pytest.mark.django_db
+def test_without_a_configured_cap_the_integrations_own_netsuite_limit_is_used_else_two(pair, netsuite):
+    assert pair.netsuite.concurrency_limit is None
+    assert client_for(pair.netsuite).gate.limit == 2  # NetSuite reserves nothing for this integration
+
+    netsuite.app.governor.integration_limit = 3
+    assert client_for(pair.netsuite).gate.limit == 3
+    pair.netsuite.refresh_from_db()
+    assert pair.netsuite.reported_concurrency_limit == 3
+
+    pair.netsuite.concurrency_limit = 4
+    assert client_for(pair.netsuite).gate.limit == 4
