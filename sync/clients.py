@@ -20,8 +20,8 @@ FALLBACK_CONCURRENCY = 2  # NetSuite spec section 6: the integration's limit, el
 
 def netsuite_client(connection: NetSuiteConnection) -> NetSuiteClient:
     session = netsuite_session(connection=connection)
-    limit = connection.concurrency_limit or connection.reported_concurrency_limit or _reported_limit(
-        connection, session)
+    limit = connection.concurrency_limit or connection.reported_concurrency_limit or (
+        lambda: _reported_limit(connection, session))
     gate = AccountGate(account=connection.account_id, limit=limit, lock_dir=settings.SYNC_LOCK_DIR)
     return NetSuiteClient(session=session, rest_url=connection.rest_url, gate=gate)
 

@@ -10,8 +10,9 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
 
@@ -20,14 +21,27 @@ class SlotUnavailable(Exception):
 
 
 class AccountGate:
-    def __init__(self, *, account: str, limit: int, lock_dir: Path, wait_timeout: float = 900.0) -> None:
+    """`limit` may be a function, asked once when the first request needs a slot: finding the account's
+    limit may itself cost a request, which a client that never calls NetSuite should not make."""
+
+    def __init__(self, *, account: str, limit: int | Callable[[], int], lock_dir: Path,
+                 wait_timeout: float = 900.0) -> None:
+        self._limit = limit
+        self.wait_timeout = wait_timeout
+        self._digest = hashlib.sha256(account.encode()).hexdigest()[:16]
+        self._lock_dir = lock_dir
+
+    @cached_property
+    def limit(self) -> int:
+        limit = self._limit() if callable(self._limit) else self._limit
         if limit < 1:
             raise ValueError("A concurrency limit must be at least 1")
-        self.limit = limit
-        self.wait_timeout = wait_timeout
-        digest = hashlib.sha256(account.encode()).hexdigest()[:16]
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        self._paths = [lock_dir / f"netsuite-{digest}-{slot}.lock" for slot in range(limit)]
+        return limit
+
+    @cached_property
+    def _paths(self) -> list[Path]:
+        self._lock_dir.mkdir(parents=True, exist_ok=True)
+        return [self._lock_dir / f"netsuite-{self._digest}-{slot}.lock" for slot in range(self.limit)]
 
     @contextmanager
     def slot(self) -> Iterator[int]:
