@@ -24,6 +24,7 @@ from mappings.resolution import CodingResolver
 from sync.backoff import backoff_delay
 from sync.errors import JaggaerError
 from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.locks import extend_lease
 from sync.models import ErrorKind, Flow, MissingCoding, SyncAttempt, SyncEvent, SyncRecord
 from sync.payloads import Built, build
 from sync.records import change_state, content_hash, make_due
@@ -129,6 +130,7 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
             # A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed
             # until the claim expires: what was not recorded is due again at once.
             SyncRecord.objects.filter(claim_token=batch[0].claim_token).update(claim_token="", claimed_until=None)
+        extend_lease(pair=pair, flow=flow)
         if progress:
             progress(report)
     report.jaggaer_requests = client.requests_made - before

@@ -14,7 +14,7 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from sync.models import FlowLock
 
-LEASE = timedelta(minutes=30)  # longer than any pull; a dead holder blocks the flow this long at most
+LEASE = timedelta(minutes=30)  # renewed as a run progresses; a dead holder blocks the flow this long at most
 
 # Leases this thread of work already holds, so that a scheduled run (which leases its whole pull and
 # delivery) can call sync_pass, whose pull asks for the same lease again.
@@ -57,3 +57,11 @@ def flow_lease(*, pair: ConnectionPair, flow: str) -> Iterator[str]:
     finally:
         _held.reset(token)
         FlowLock.objects.filter(pair=pair, flow=flow, holder=holder).update(holder="", expires_at=None)
+
+
+def extend_lease(*, pair: ConnectionPair, flow: str) -> None:
+    """Called as a long run makes progress (each page pulled, each batch delivered): a run that is alive
+    keeps its lease however long it takes, while a dead one's still expires one LEASE after its last sign."""
+    holder = _held.get().get((pair.pk, flow))
+    if holder:
+        FlowLock.objects.filter(pair=pair, flow=flow, holder=holder).update(expires_at=timezone.now() + LEASE)

@@ -16,6 +16,7 @@ from django.db import transaction
 from credentials.models import ConnectionPair
 from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
+from sync.locks import extend_lease
 from sync.models import Flow, SyncCursor
 from sync.netsuite_client import MAX_PAGE, NetSuiteClient
 from sync.records import SourceItem, record_deletions, record_sources
@@ -206,6 +207,7 @@ class _Context:
             with transaction.atomic():
                 handle(rows)
                 cursors.advance(stream, reached)
+            extend_lease(pair=self.pair, flow=self.flow)
 
     def recorded(self, items: list[SourceItem], rows_read: int) -> None:
         self.report.read += rows_read
