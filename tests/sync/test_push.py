@@ -1,8 +1,13 @@
 """Pushed events re-read the record and deliver it through the same pipeline as polling."""
 
+import threading
+
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from sync.models import SyncRecord, WebhookEvent
+from sync.push import process_event
 from sync.run import sync_pass
 from tests.sync.helpers import jaggaer_writes, netsuite_rows
 
@@ -62,3 +67,37 @@ def test_a_pushed_new_vendor_reaches_jaggaer_before_any_poll(pair, netsuite, jag
     assert push(netsuite, live_server, "vendor", vendor_id, "create").status_code == 202
 
     assert jaggaer.app.suppliers[vendor_id]["name"] == "Łódź Precision Tools Sp. z o.o."
+
+
+def test_a_push_and_a_poll_of_the_same_change_at_the_same_time_deliver_it_once(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    po = netsuite_rows(netsuite, "SELECT id, tranid FROM transaction WHERE type = 'PurchOrd' AND status = 'B' "
+                                 "ORDER BY id")[0]
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Pushed and polled")
+    event = WebhookEvent.objects.create(received_at=timezone.now(), connection=pair.netsuite,
+                                        connection_slug=pair.netsuite.name, event_id="evt-both", record_type="purchaseorder",
+                                        record_id=po["id"], event_type="edit", status=WebhookEvent.Status.ACCEPTED,
+                                        http_status=202)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def together(work) -> None:
+        try:
+            start.wait(timeout=10)
+            work()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=together, args=(lambda: process_event(event_id=event.pk),)),
+               threading.Thread(target=together, args=(lambda: sync_pass(pair=pair, flows=["purchase_orders"]),))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    updates = [r for r in jaggaer.app.received("purchase_order") if r["key"] == po["tranid"] and r["type"] == "update"]
+    assert len(updates) == 1
+    assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["notes"] == "Pushed and polled"
