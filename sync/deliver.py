@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from credentials.models import ConnectionPair
+from mappings.models import CodingMapping
 from mappings.references import dimension_fields_of
 from mappings.resolution import CodingResolver
 from sync.backoff import backoff_delay
@@ -144,6 +145,7 @@ class _Batch:
         self.client = client
         self.report = report
         self.dimension_fields = dimension_fields_of(pair.jaggaer)
+        self.started_at = timezone.now()
         # Built per batch: every record of a batch sees one consistent state of the mappings.
         self.resolver = CodingResolver(pair=pair, dimension_fields=self.dimension_fields)
         self.delivered: list[str] = []
@@ -165,6 +167,7 @@ class _Batch:
         self._send(outgoing)
         self._release_dependents()
         self._recheck_dependencies([record for record in records if record.state == State.WAITING_FOR_DEPENDENCY])
+        self._recheck_mappings([record for record in records if record.state == State.WAITING_FOR_MAPPING])
 
     # Before sending ---------------------------------------------------------------------------
 
@@ -502,6 +505,21 @@ class _Batch:
             make_due(records=SyncRecord.objects.filter(pk__in=[r.pk for r in waiting if r.blocked_by in arrived],
                                                        state=State.WAITING_FOR_DEPENDENCY),
                      reason="What it waited for reached JAGGAER meanwhile")
+
+    def _recheck_mappings(self, waiting: list[SyncRecord]) -> None:
+        """A mapping saved while this batch resolved with the mappings as they were released nothing (the
+        records were not waiting yet): look for one now that they are."""
+        if not waiting:
+            return
+        saved = set(CodingMapping.history.filter(pair_id=self.pair.pk, history_date__gte=self.started_at)
+                    .values_list("kind", "netsuite_id"))
+        if not saved:
+            return
+        blocked = MissingCoding.objects.filter(record__in=waiting).values_list("record_id", "kind", "netsuite_id")
+        released = [record_id for record_id, kind, netsuite_id in blocked if (kind, netsuite_id) in saved]
+        if released:
+            make_due(records=SyncRecord.objects.filter(pk__in=released, state=State.WAITING_FOR_MAPPING),
+                     reason="A mapping it needs was saved meanwhile")
 
     def _release_dependents(self) -> None:
         """Records that waited for what this batch delivered go out in their own flow's next delivery."""

@@ -247,3 +247,24 @@ def test_an_applied_update_whose_answer_was_lost_ends_as_one_more_revision(pair,
     statuses = [r["status"] for r in jaggaer.app.received("purchase_order") if r["key"] == po["tranid"]]
     assert statuses == ["Created", "Updated", "Error", "Updated"]
     assert sent["revisionNumber"] == record.jaggaer_revision == 2
+
+
+def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    jaggaer.app.set_custom_field_value(field="GLAccount", internal_name="6100", active=False)
+    sync_pass(pair=pair, flows=["gl_accounts"])  # JAGGAER's values read back: 6100 inactive
+    po = po_using_account(netsuite, "8")
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Mapped mid-batch")
+    clients = Clients.for_pair(pair)
+    pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
+    batch = _Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport())
+    # Finance saves the mapping after the batch loaded the mappings, before it records that the PO waits.
+    mapping = CodingMapping.objects.get(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8")
+    mapping.jaggaer_value, mapping.status = "6000", CodingMapping.Status.CONFIRMED
+    mapping.save()
+
+    batch.deliver(claim(pair=pair, flow="purchase_orders", size=50))
+
+    record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
+    assert record.state == State.PENDING and record.next_attempt_at <= timezone.now()
+    assert record.events.first().reason == "A mapping it needs was saved meanwhile"
