@@ -2,7 +2,6 @@
 request, and the inbox row that explains it."""
 
 import json
-import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,6 @@ from django.test import Client
 from credentials.models import NetSuiteConnection
 from sandbox.netsuite.push import push_signature
 from sync.models import WebhookEvent
-from sync.webhooks import notify_accepted
 
 pytestmark = pytest.mark.django_db
 
