@@ -46,10 +46,6 @@ class Request:
         return {k: v[0] for k, v in parse_qs(self.query_string, keep_blank_values=True).items()}
 
     @property
-    def query_lists(self) -> dict[str, list[str]]:
-        return parse_qs(self.query_string, keep_blank_values=True)
-
-    @property
     def url(self) -> str:
         """The URL as the client addressed it (what OAuth signatures and JWT audiences name)."""
         base = f"{self.scheme}://{self.host}{self.path}"

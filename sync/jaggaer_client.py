@@ -87,9 +87,6 @@ class JaggaerClient:
 
     # Reads ------------------------------------------------------------------------------------
 
-    def get_supplier(self, supplier_number: str) -> dict | None:
-        return self._get_one(f"/js/v1/suppliers/{_segment(supplier_number)}", "supplier")
-
     def get_purchase_order(self, po_number: str) -> dict | None:
         return self._get_one(f"/jp/v1/purchaseorders/{_segment(po_number)}", "purchaseOrder")
 

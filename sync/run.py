@@ -10,7 +10,7 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from mappings.identity import propose_identity_mappings
 from mappings.models import CodingKind
-from mappings.references import dimension_fields_of, store_jaggaer_values
+from mappings.references import dimension_fields_of, store_jaggaer_fields, store_jaggaer_values
 from sync.clients import jaggaer_client, netsuite_client
 from sync.deliver import DeliveryReport, deliver_due
 from sync.errors import failure_words
@@ -107,6 +107,7 @@ def _refresh_jaggaer_values(*, pair: ConnectionPair, flow: str, client: JaggaerC
     JAGGAER has, and proposes identity GL mappings for finance to confirm."""
     fields = dimension_fields_of(pair.jaggaer)
     kinds = [CodingKind.GL_ACCOUNT] if flow == Flow.GL_ACCOUNTS else [table.kind for table in CLASSIFICATION_TABLES]
+    store_jaggaer_fields(connection=pair.jaggaer, fields=client.custom_fields())
     for kind in kinds:
         store_jaggaer_values(connection=pair.jaggaer, field=fields[kind], values=client.custom_field_values(fields[kind]))
     if flow == Flow.GL_ACCOUNTS:

@@ -395,16 +395,3 @@ class NetSuiteDataset:
             if "lastmodifieddate" in TABLES[table]:
                 values["lastmodifieddate"] = self._now()
             self._update(table, int(record_id), values)
-
-    def add_generated_purchase_orders(self, *, count: int) -> None:
-        """Appends `count` generated purchase orders (and their bills) to the current data, e.g. to give a
-        test thousands of rows to page through; deterministic for a given seed and current size."""
-        with self._lock:
-            existing = self._conn.execute('SELECT COUNT(*) FROM "transaction"').fetchone()[0]
-            self._conn.execute("BEGIN")
-            try:
-                generator.seed_purchase_orders(self._conn, rng=random.Random(f"{self.seed}:{existing}"), count=count)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
