@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from credentials.models import default_dimension_fields
+
 
 class CodingKind(models.TextChoices):
     """The NetSuite codes a line or header carries; also the `kind` column of the mapping CSV and the keys of
@@ -20,15 +22,9 @@ class CodingKind(models.TextChoices):
     SUBSIDIARY = "subsidiary", "Subsidiary"
 
 
-# The JAGGAER custom field that carries each kind unless a JAGGAER connection names another (jaggaer.md
-# section 3; operations.md `dimension_fields`).
-DEFAULT_DIMENSION_FIELDS: dict[str, str] = {
-    CodingKind.GL_ACCOUNT: "GLAccount",
-    CodingKind.DEPARTMENT: "CostCenter",
-    CodingKind.CLASS: "Class",
-    CodingKind.LOCATION: "Location",
-    CodingKind.SUBSIDIARY: "BusinessUnit",
-}
+# The JAGGAER custom field that carries each kind unless a JAGGAER connection names another: the JAGGAER
+# connection owns these defaults (jaggaer.md section 3; operations.md `dimension_fields`).
+DEFAULT_DIMENSION_FIELDS: dict[str, str] = default_dimension_fields()
 
 
 class NetSuiteReferenceList(models.Model):
