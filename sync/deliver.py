@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -35,6 +35,9 @@ State = SyncRecord.State
 
 DUE_STATES = (State.PENDING, State.RETRYING, State.WAITING_FOR_MAPPING, State.WAITING_FOR_DEPENDENCY)
 CLAIM_SECONDS = 600
+# A batch renews its claim before a JAGGAER request once this much of it has passed: one request with its
+# retries never outlasts the rest.
+CLAIM_RENEW_SECONDS = CLAIM_SECONDS / 5
 BATCH_SIZES = {Flow.PURCHASE_ORDERS: 50, Flow.VENDOR_BILLS: 50}  # JAGGAER's document batch limit
 DEFAULT_BATCH_SIZE = 100
 DEPENDENCY_NAMES = {Flow.VENDORS: "Supplier (NetSuite vendor id {})", Flow.PURCHASE_ORDERS: "Purchase order (NetSuite id {})"}
@@ -82,6 +85,23 @@ CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivere
 
 
 
+def _result_json(result: ItemResult) -> dict:
+    """JAGGAER's answer for one item, as the audit keeps it: its errors included, also beside a success."""
+    return {"key": result.key, "id": result.jaggaer_id, "errors": [vars(error) for error in result.errors]}
+
+
+def _attempt_outcome(held: bool, to_state: str, code: str, message: str, record: SyncRecord) -> dict[str, str]:
+    """An attempt's outcome columns; one made after another process took the record over changes nothing."""
+    if held:
+        return {"state_after": to_state, "error_code": code, "message": message}
+    return {"state_after": record.state, "error_code": "CLAIM_LOST",
+            "message": f"{message} (not recorded: another process took over this record meanwhile)"}
+
+
+def _errors_words(result: ItemResult) -> str:
+    return "; ".join(f"{e.code}: {e.message}" if e.code else e.message for e in result.errors)
+
+
 def _delivered_words(result: ItemResult) -> str:
     return {"Unchanged": "JAGGAER already had this content"}.get(result.status, f"{result.status} in JAGGAER")
 
@@ -125,8 +145,10 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
     before = client.requests_made
     size = BATCH_SIZES.get(Flow(flow), DEFAULT_BATCH_SIZE)
     while batch := claim(pair=pair, flow=flow, size=size, only_ids=only_ids):
+        sender = _Batch(pair=pair, flow=flow, client=client, report=report)
         try:
-            _Batch(pair=pair, flow=flow, client=client, report=report).deliver(batch)
+            with client.calling_first(sender.keep_claim):
+                sender.deliver(batch)
         finally:
             # A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed
             # until the claim expires: what was not recorded is due again at once.
@@ -144,6 +166,10 @@ class _Batch:
         self.flow = Flow(flow)
         self.client = client
         self.report = report
+        # Outcomes are written only to records this batch still holds: one whose claim another process took
+        # over is that process's to send and to record.
+        self.claim_token = ""
+        self.claim_renewed = timezone.now()
         self.dimension_fields = dimension_fields_of(pair.jaggaer)
         self.started_at = timezone.now()
         # Built per batch: every record of a batch sees one consistent state of the mappings.
@@ -157,6 +183,9 @@ class _Batch:
                 for record in records}
 
     def deliver(self, records: list[SyncRecord]) -> None:
+        """Sends records claimed together by claim()."""
+        self.claim_token = records[0].claim_token
+        self.claim_renewed = timezone.now()
         built = self._build(records)
         delivered_dependencies = self._delivered_dependencies(built.values())
         outgoing: list[_Outgoing] = []
@@ -168,6 +197,21 @@ class _Batch:
         self._release_dependents()
         self._recheck_dependencies([record for record in records if record.state == State.WAITING_FOR_DEPENDENCY])
         self._recheck_mappings([record for record in records if record.state == State.WAITING_FOR_MAPPING])
+
+    def keep_claim(self) -> None:
+        """Called before every JAGGAER request: a slow batch (lookups, retries after 429 or 503) must not
+        outlive its claim, or another process would send the same records meanwhile."""
+        now = timezone.now()
+        if not self.claim_token or (now - self.claim_renewed).total_seconds() < CLAIM_RENEW_SECONDS:
+            return
+        SyncRecord.objects.filter(claim_token=self.claim_token).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        self.claim_renewed = now
+
+    def _held(self, records: list[SyncRecord]) -> set[int]:
+        """Which of these records this batch still holds, locked until the transaction ends so that no other
+        process claims them before their outcome is written."""
+        return set(SyncRecord.objects.select_for_update().filter(
+            pk__in=[record.pk for record in records], claim_token=self.claim_token).values_list("pk", flat=True))
 
     # Before sending ---------------------------------------------------------------------------
 
@@ -206,7 +250,12 @@ class _Batch:
     def _prepare(self, record: SyncRecord, built: Built, delivered_dependencies: set) -> _Outgoing | None:
         decision = self._decide(record, built, delivered_dependencies)
         if isinstance(decision, _Outgoing) and record.outcome_unknown:
-            if not self._send_after_lookup(record, built, decision.digest):
+            started = time.monotonic()
+            try:
+                if not self._send_after_lookup(record, built, decision.digest):
+                    return None
+            except JaggaerError as error:
+                self._failed_send(replace(decision, action="lookup"), error, started)
                 return None
             decision = self._decide(record, built, delivered_dependencies, looked_up=True)
         if isinstance(decision, _Outgoing):
@@ -289,13 +338,8 @@ class _Batch:
         return True
 
     def _wait_for_mapping(self, record: SyncRecord, built: Built, decision: "_Held") -> None:
-        with transaction.atomic():
-            MissingCoding.objects.filter(record=record).delete()
-            MissingCoding.objects.bulk_create(
-                [MissingCoding(record=record, kind=code.kind, netsuite_id=code.netsuite_id) for code in built.missing]
-            )
-            self._settle(record, decision.state, decision.reason, action="build", built=built, keep_missing=True,
-                         **decision.options)
+        self._settle(record, decision.state, decision.reason, action="build", built=built, missing=True,
+                     **decision.options)
 
     # Sending ----------------------------------------------------------------------------------
 
@@ -321,13 +365,20 @@ class _Batch:
             for entry in group:
                 self._failed_send(entry, error, started)
             return
-        # One transaction for the batch's outcomes, deliveries written in bulk: per-record writes and
-        # commits would dominate the run's time.
+        # Deliveries in one transaction, written in bulk: per-record writes and commits would dominate the
+        # run's time.
+        delivered = [(entry, result) for entry, result in zip(group, results) if result.ok]
         with transaction.atomic():
-            for entry, result in zip(group, results):
-                if not result.ok:
-                    self._result(entry, result, started)
-            self._record_deliveries([(e, r) for e, r in zip(group, results) if r.ok], started)
+            held = self._held([entry.record for entry, _ in delivered])
+            self._record_deliveries([(e, r) for e, r in delivered if e.record.pk in held], started)
+            for entry, result in delivered:
+                if entry.record.pk not in held:
+                    self._claim_lost(entry, result, started)
+        for entry, result in zip(group, results):
+            if result.refused:
+                self._result(entry, result, started)
+            elif not result.ok:
+                self._unconfirmed(entry, result, started)
 
     def _post(self, field_name: str, items: list[dict]) -> list[ItemResult]:
         if self.flow == Flow.VENDORS:
@@ -339,9 +390,15 @@ class _Batch:
         return self.client.upsert_custom_field_values(field_name=field_name, values=items)
 
     def _result(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+        try:
+            self._refused(entry, result, started)
+        except JaggaerError as error:  # a lookup the refusal called for failed: the record's fate stays open
+            self._failed_send(entry, error, started)
+
+    def _refused(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
         record = entry.record
         codes = {error.code for error in result.errors}
-        message = "; ".join(f"{e.code}: {e.message}" for e in result.errors) or "JAGGAER refused the item"
+        message = _errors_words(result) or "JAGGAER refused the item"
         common = {"entry": entry, "started": started, "result": result, "code": ",".join(sorted(codes))}
         if "DUPLICATE" in codes and self.flow in (Flow.PURCHASE_ORDERS, Flow.VENDOR_BILLS):
             found = self._look_up(entry.built)
@@ -367,6 +424,29 @@ class _Batch:
         else:
             self._attempted(State.FAILED, message, kind=ErrorKind.REJECTED, **common)
 
+    def _unconfirmed(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+        """An item status that is neither a success nor the documented refusal: JAGGAER may or may not hold
+        the item, so it is never counted as delivered, and a `new` is looked up before it is sent again."""
+        entry.record.outcome_unknown = entry.record.outcome_unknown or entry.action == "new"
+        said = f"JAGGAER answered status {result.status!r}" if result.status else "JAGGAER answered no status"
+        errors = _errors_words(result)
+        self._attempted(State.RETRYING, f"{said} for this item, neither a success nor a refusal"
+                        f"{': ' + errors if errors else ''}; it is checked and sent again later",
+                        kind=ErrorKind.REMOTE, entry=entry, started=started, result=result, code="UNCONFIRMED")
+
+    def _claim_lost(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+        """JAGGAER accepted the item, but this batch no longer holds the record: the process that does will
+        find JAGGAER's copy (DUPLICATE, Unchanged or a stale revision) and record it. Only the attempt is
+        written here, so that the audit shows the send."""
+        SyncAttempt.objects.create(
+            record=entry.record, started_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
+            action=entry.action, request=entry.item, http_status=200, result_status=result.status,
+            result=_result_json(result), state_after=entry.record.state, error_code="CLAIM_LOST",
+            message=f"{_delivered_words(result)}, but another process took over this record meanwhile: "
+                    "its outcome is recorded by that process", mappings_used=[list(u) for u in entry.built.mappings_used])
+        logger.warning("Record %s: delivered after its claim was lost; left to the process that holds it",
+                       entry.record.pk)
+
     def _failed_send(self, entry: _Outgoing, error: JaggaerError, started: float) -> None:
         if error.retryable:
             # A 500 or a lost answer may follow an applied write: look before sending again.
@@ -390,7 +470,7 @@ class _Batch:
         attempts = SyncAttempt.objects.bulk_create([
             SyncAttempt(record=entry.record, started_at=now, duration_ms=duration, action=entry.action,
                         request=entry.item, http_status=200, result_status=result.status,
-                        result={"key": result.key, "id": result.jaggaer_id, "errors": []},
+                        result=_result_json(result),
                         state_after=State.DELIVERED, message=_delivered_words(result),
                         mappings_used=[list(used) for used in entry.built.mappings_used])
             for entry, result in delivered
@@ -443,35 +523,43 @@ class _Batch:
         record = entry.record
         fields = _with_carried(record, fields)
         with transaction.atomic():
-            MissingCoding.objects.filter(record=record).delete()
+            held = bool(self._held([record]))
             attempt = SyncAttempt.objects.create(
                 record=record, started_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
                 action=entry.action, request=entry.item, http_status=http_status,
                 result_status=result.status if result else "",
-                result={"key": result.key, "id": result.jaggaer_id,
-                        "errors": [vars(error) for error in result.errors]} if result else None,
-                state_after=to_state, error_code=str(fields.get("last_error_code", "")), message=message,
+                result=_result_json(result) if result else None,
+                **_attempt_outcome(held, to_state, str(fields.get("last_error_code", "")), message, record),
                 mappings_used=[list(used) for used in entry.built.mappings_used],
             )
+            if not held:
+                return
+            MissingCoding.objects.filter(record=record).delete()
             change_state(record=record, to_state=to_state, reason=message, attempt=attempt,
                          claim_token="", claimed_until=None, **fields)
         self.report.count(to_state)
 
     def _settle(self, record: SyncRecord, to_state: str, reason: str, *, action: str, built: Built, kind: str = "",
-                code: str = "", blocked_by: str = "", retry: bool = False, keep_missing: bool = False,
+                code: str = "", blocked_by: str = "", retry: bool = False, missing: bool = False,
                 **fields: object) -> None:
         """A decision made without sending to JAGGAER (waiting, skipped, bad data, found by a lookup), with
-        its audit rows."""
+        its audit rows. `missing`: the record waits for the codes `built` lacks."""
         fields = _with_carried(record, fields)
         fields.setdefault("attempts", record.attempts + 1 if retry else record.attempts)
         attempts = int(fields["attempts"])  # type: ignore[call-overload]
         with transaction.atomic():
-            if not keep_missing:
-                MissingCoding.objects.filter(record=record).delete()
+            held = bool(self._held([record]))
             attempt = SyncAttempt.objects.create(
-                record=record, started_at=timezone.now(), action=action, state_after=to_state, error_code=code,
-                message=reason, mappings_used=[list(used) for used in built.mappings_used],
+                record=record, started_at=timezone.now(), action=action,
+                **_attempt_outcome(held, to_state, code, reason, record),
+                mappings_used=[list(used) for used in built.mappings_used],
             )
+            if not held:
+                return
+            MissingCoding.objects.filter(record=record).delete()
+            if missing:
+                MissingCoding.objects.bulk_create(
+                    [MissingCoding(record=record, kind=c.kind, netsuite_id=c.netsuite_id) for c in built.missing])
             change_state(
                 record=record, to_state=to_state, reason=reason, attempt=attempt, claim_token="", claimed_until=None,
                 blocked_by=blocked_by, last_error_kind=kind, last_error_code=code,

@@ -82,6 +82,20 @@ def transport_error(system: str, exc: requests.RequestException) -> RemoteError:
     return cls(system=system, message=f"{system} {kind} ({type(exc).__name__})", retryable=True, code="TRANSPORT")
 
 
+def bad_answer(system: str, what: str, response: requests.Response | None = None) -> RemoteError:
+    """An answer that is not what the contract promises (an HTML page or an empty body with HTTP 200,
+    truncated JSON, wrong types, results that do not match the request). Never a success: whether a write
+    behind it was applied is unknown, so it is retryable and writers look the object up before resending.
+    The body itself is not quoted: it is untrusted and may be large."""
+    cls = NetSuiteError if system == "NetSuite" else JaggaerError
+    seen = ""
+    if response is not None:
+        kind = response.headers.get("Content-Type", "") or "no content type"
+        seen = f" (HTTP {response.status_code}, {kind}, {len(response.content)} bytes)"
+    return cls(system=system, message=f"{system} answered with {what}{seen}", retryable=True,
+               status=response.status_code if response is not None else None, code="BAD_ANSWER")
+
+
 def _retry_after(response: requests.Response) -> float | None:
     raw = response.headers.get("Retry-After", "")
     try:

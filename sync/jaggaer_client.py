@@ -6,7 +6,8 @@ raised with `retryable` set and the delivery code looks the object up before it 
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +16,7 @@ import requests
 
 from credentials.errors import ConnectionFailed, Problem
 from sync.backoff import backoff_delay
-from sync.errors import JaggaerError, jaggaer_error, transport_error
+from sync.errors import JaggaerError, bad_answer, jaggaer_error, transport_error
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +32,30 @@ class ItemError:
     field: str = ""
 
 
+# The item statuses that say JAGGAER holds what was sent (contract section 2). Only these are a delivery.
+SUCCESS_STATUSES = frozenset({"Created", "Updated", "Unchanged", "Cancelled"})
+# The one documented refusal: nothing of the item was applied, and its errors say why.
+ERROR_STATUS = "Error"
+
+
 @dataclass
 class ItemResult:
     """One item's outcome in a batch answer."""
 
     key: str
-    status: str  # Created | Updated | Unchanged | Cancelled | Error
+    status: str  # Created | Updated | Unchanged | Cancelled | Error, or whatever else JAGGAER said
     jaggaer_id: str = ""
     errors: list[ItemError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.status != "Error"
+        return self.status in SUCCESS_STATUSES
+
+    @property
+    def refused(self) -> bool:
+        """A documented refusal. A status that is neither this nor a success leaves unknown whether the item
+        was applied."""
+        return self.status == ERROR_STATUS
 
 
 class JaggaerClient:
@@ -65,24 +78,40 @@ class JaggaerClient:
         self.timeout = timeout
         self._sleep = sleep
         self.requests_made = 0
+        self._before_request: Callable[[], None] | None = None
+
+    @contextmanager
+    def calling_first(self, hook: Callable[[], None]) -> Iterator[None]:
+        """Calls `hook` before every request made inside the block, retries included (a delivery keeps its
+        claim on the records alive while JAGGAER is slow)."""
+        self._before_request = hook
+        try:
+            yield
+        finally:
+            self._before_request = None
 
     # Writes -----------------------------------------------------------------------------------
 
+    # Each returns one result per item, in the items' order, matched by the natural key JAGGAER echoes.
+
     def upsert_suppliers(self, suppliers: list[dict]) -> list[ItemResult]:
-        return self._batch("/js/v1/suppliers", {"supplierList": {"supplier": suppliers}}, len(suppliers))
+        return self._batch("/js/v1/suppliers", {"supplierList": {"supplier": suppliers}},
+                           [str(supplier.get("supplierNumber", "")) for supplier in suppliers])
 
     def send_purchase_orders(self, purchase_orders: list[dict]) -> list[ItemResult]:
         return self._batch(
-            "/jp/v1/purchaseorders", {"purchaseOrderList": {"purchaseOrder": purchase_orders}}, len(purchase_orders)
+            "/jp/v1/purchaseorders", {"purchaseOrderList": {"purchaseOrder": purchase_orders}},
+            [str(po.get("poHeader", {}).get("poNumber", "")) for po in purchase_orders],
         )
 
     def send_invoices(self, invoices: list[dict]) -> list[ItemResult]:
-        return self._batch("/ji/v1/invoices", {"invoiceList": {"invoice": invoices}}, len(invoices))
+        return self._batch("/ji/v1/invoices", {"invoiceList": {"invoice": invoices}},
+                           [str(invoice.get("header", {}).get("supplierInvoiceNumber", "")) for invoice in invoices])
 
     def upsert_custom_field_values(self, *, field_name: str, values: list[dict]) -> list[ItemResult]:
         return self._batch(
             f"/jcf/v1/customfields/{_segment(field_name)}/values", {"customFieldValueList": {"customFieldValue": values}},
-            len(values),
+            [str(value.get("internalName", "")) for value in values],
         )
 
     # Reads ------------------------------------------------------------------------------------
@@ -111,19 +140,23 @@ class JaggaerClient:
 
     # Plumbing ---------------------------------------------------------------------------------
 
-    def _batch(self, path: str, body: dict, count: int) -> list[ItemResult]:
+    def _batch(self, path: str, body: dict, keys: list[str]) -> list[ItemResult]:
         answer = self._call("POST", path, json=body)
-        results = (answer.get("resultList") or {}).get("result") or []
-        if len(results) != count:
-            raise JaggaerError(
-                system="JAGGAER", retryable=False, code="BAD_ANSWER",
-                message=f"JAGGAER answered {len(results)} results for a batch of {count} items",
-            )
-        return [_item_result(result) for result in results]
+        holder = answer.get("resultList")
+        results = holder.get("result") if isinstance(holder, dict) else None
+        if not isinstance(results, list) or not all(isinstance(result, dict) for result in results):
+            raise bad_answer("JAGGAER", "a batch answer without a list of result objects")
+        return _matched(keys, [_item_result(result) for result in results])
 
     def _get_one(self, path: str, name: str) -> dict | None:
         answer = self._call("GET", path, accept_codes=(NOT_FOUND,))
-        return None if answer.get("returnCode") == NOT_FOUND else answer.get(name)
+        if answer["returnCode"] == NOT_FOUND:
+            return None
+        found = answer.get(name)
+        if not isinstance(found, dict):
+            # Never "not found": that would send a `new` for an object JAGGAER may hold.
+            raise bad_answer("JAGGAER", f"a read by key without its {name} object")
+        return found
 
     def _list(self, path: str, names: tuple[str, str], flt: str | None = None) -> list[dict]:
         items: list[dict] = []
@@ -133,11 +166,18 @@ class JaggaerClient:
             if flt:
                 params["flt"] = flt
             answer = self._call("GET", path, params=params)
-            page = (answer.get(names[0]) or {}).get(names[1]) or []
+            holder = answer.get(names[0]) or {}
+            page = (holder.get(names[1]) if isinstance(holder, dict) else None) or []
+            try:
+                if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+                    raise ValueError
+                returned = int(answer.get("returnedRecords", len(page)))
+                total = int(answer.get("totRecords", 0))
+            except (ValueError, TypeError):
+                raise bad_answer("JAGGAER", f"a {names[0]} page of unexpected shape") from None
             items.extend(page)
-            returned = int(answer.get("returnedRecords", len(page)))
             start += returned
-            if not page or returned == 0 or start - 1 >= int(answer.get("totRecords", 0)):
+            if not page or returned <= 0 or start - 1 >= total:
                 return items
 
     def _call(self, method: str, path: str, *, accept_codes: tuple[int, ...] = (), **kwargs: Any) -> dict:
@@ -145,6 +185,8 @@ class JaggaerClient:
         attempt = 0
         while True:
             attempt += 1
+            if self._before_request:
+                self._before_request()
             try:
                 self.requests_made += 1
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -174,13 +216,17 @@ def _segment(value: str) -> str:
 
 
 def _checked_envelope(response: requests.Response, accept_codes: tuple[int, ...]) -> dict:
-    """Business errors arrive in HTTP 200 with a non-zero returnCode; nothing was applied then."""
+    """Business errors arrive in HTTP 200 with a non-zero returnCode; nothing was applied then. An answer
+    without a readable returnCode says nothing either way."""
     try:
         answer = response.json()
-        code = int(answer.get("returnCode", -1))
-    except (ValueError, AttributeError, TypeError):
-        raise JaggaerError(system="JAGGAER", retryable=True, status=200, code="BAD_ANSWER",
-                           message="JAGGAER answered HTTP 200 without a JSON envelope") from None
+        code = answer["returnCode"]
+        if isinstance(code, bool) or not isinstance(code, (int, str)):
+            raise TypeError
+        code = int(code)
+    except (ValueError, KeyError, TypeError):
+        raise bad_answer("JAGGAER", "HTTP 200 without a JSON envelope and its returnCode", response) from None
+    answer["returnCode"] = code
     if code != 0 and code not in accept_codes:
         raise JaggaerError(system="JAGGAER", retryable=False, status=200, code=f"RETURN_CODE_{code}",
                            message=str(answer.get("returnMessage") or "no message"))
@@ -188,9 +234,32 @@ def _checked_envelope(response: requests.Response, accept_codes: tuple[int, ...]
 
 
 def _item_result(result: dict) -> ItemResult:
+    holder = result.get("errorList")
+    listed = holder.get("error") if isinstance(holder, dict) else None
     errors = [
         ItemError(code=str(e.get("code", "")), message=str(e.get("message", "")), field=str(e.get("field", "")))
-        for e in ((result.get("errorList") or {}).get("error") or [])
+        if isinstance(e, dict) else ItemError(code="", message=str(e)[:500])
+        for e in (listed if isinstance(listed, list) else [])
     ]
-    return ItemResult(key=str(result.get("key", "")), status=str(result.get("status", "Error")),
+    # A missing status is not an error JAGGAER reported: it stays unknown, and so does the item's fate.
+    status = result.get("status")
+    return ItemResult(key=str(result.get("key", "")), status="" if status is None else str(status)[:100],
                       jaggaer_id=str(result.get("id") or ""), errors=errors)
+
+
+def _matched(keys: list[str], results: list[ItemResult]) -> list[ItemResult]:
+    """The results in the order of `keys`. JAGGAER echoes each item's natural key; items that share a key
+    are matched in order among themselves. Results whose keys are not exactly the batch's are a fault:
+    taking them by position once gave two vendors each other's JAGGAER ids."""
+    by_key: dict[str, list[ItemResult]] = {}
+    for result in results:
+        by_key.setdefault(result.key, []).append(result)
+    matched = []
+    for key in keys:
+        candidates = by_key.get(key)
+        if not candidates:
+            break
+        matched.append(candidates.pop(0))
+    if len(matched) != len(keys) or len(results) != len(keys):
+        raise bad_answer("JAGGAER", f"{len(results)} results whose keys do not match the batch of {len(keys)} items")
+    return matched

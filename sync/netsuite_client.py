@@ -1,4 +1,4 @@
-"""Reads from NetSuite over REST web services: SuiteQL pages and single records.
+"""Reads from NetSuite over REST web services: SuiteQL pages.
 
 Every call holds one of the account's request slots, and 429s, the 400 concurrency variant, 5xx,
 timeouts and dropped connections are retried here with jittered back-off: all of them are reads, so
@@ -16,7 +16,7 @@ import requests
 from credentials.errors import ConnectionFailed, Problem
 from sync.backoff import backoff_delay
 from sync.concurrency import AccountGate
-from sync.errors import NetSuiteError, netsuite_error, transport_error
+from sync.errors import NetSuiteError, bad_answer, netsuite_error, transport_error
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,10 @@ class NetSuiteClient:
         body: dict[str, Any] = {"q": query}
         if params:
             body["params"] = params
-        response = self._call(
-            "POST", "/query/v1/suiteql", params={"limit": limit, "offset": offset}, json=body,
+        return self._call(
+            "POST", "/query/v1/suiteql", read=_suiteql_page, params={"limit": limit, "offset": offset}, json=body,
             headers={"Prefer": "transient", "Content-Type": "application/json"},
         )
-        return response.json()
 
     def suiteql_rows(self, *, query: str, params: list[Any] | None = None, limit: int = MAX_PAGE) -> list[dict]:
         """Every row of a query that is known to be small (reference lists). Offset paging stops at
@@ -71,20 +70,9 @@ class NetSuiteClient:
                 return rows
             offset += limit
 
-    def get_record(self, *, record_type: str, record_id: str, expand: bool = True) -> dict | None:
-        """A REST record, or None when NetSuite says it does not exist (NONEXISTENT_ID)."""
-        try:
-            response = self._call(
-                "GET", f"/record/v1/{record_type}/{record_id}",
-                params={"expandSubResources": "true"} if expand else None,
-            )
-        except NetSuiteError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return response.json()
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, *, read: Callable[[requests.Response], Any], **kwargs: Any) -> Any:
+        """`read` turns a 2xx answer into its value, or raises a retryable NetSuiteError when the answer is
+        not what the contract promises: such an answer is retried like a 5xx (every call here is a read)."""
         url = f"{self.rest_url}{path}"
         attempt = 0
         while True:
@@ -98,14 +86,31 @@ class NetSuiteClient:
                 error = transport_error("NetSuite", exc)  # type: ignore[assignment]
             else:
                 if response.ok:
-                    return response
-                if response.status_code == 401:
+                    try:
+                        return read(response)
+                    except NetSuiteError as malformed:
+                        error = malformed
+                elif response.status_code == 401:
                     # After the session's one renewal: the credentials themselves are refused.
                     raise ConnectionFailed(Problem.REFUSED, "NetSuite refused a freshly issued login (HTTP 401 "
                                            "INVALID_LOGIN): check the integration's role and permissions.")
-                error = netsuite_error(response)
+                else:
+                    error = netsuite_error(response)
             if not error.retryable or attempt >= self.max_attempts:
                 raise error
             delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
             logger.info("NetSuite %s %s: %s; retry %d in %.1f s", method, path, error, attempt, delay)
             self._sleep(delay)
+
+
+def _suiteql_page(response: requests.Response) -> dict:
+    """A SuiteQL page (spec section 3): an object with `items` (objects) and `hasMore`. Anything else, an
+    empty object included, says nothing about NetSuite's data: it must never read as "no rows"."""
+    try:
+        page = response.json()
+    except ValueError:
+        raise bad_answer("NetSuite", "a SuiteQL page that is not JSON", response) from None
+    if not (isinstance(page, dict) and isinstance(page.get("items"), list) and isinstance(page.get("hasMore"), bool)
+            and all(isinstance(row, dict) for row in page["items"])):
+        raise bad_answer("NetSuite", "a SuiteQL page without its items and hasMore", response)
+    return page

@@ -17,12 +17,15 @@ from credentials.models import ConnectionPair
 from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
 from sync.locks import extend_lease
+from sync.errors import NetSuiteError, bad_answer
 from sync.models import Flow, SyncCursor
 from sync.netsuite_client import MAX_PAGE, NetSuiteClient
 from sync.records import SourceItem, record_deletions, record_sources
 from sync.sources import (
     ACCOUNT_STREAM,
     CLASSIFICATION_TABLES,
+    DELETED_RECORD_QUERY,
+    NETSUITE_RECORD_TYPES,
     TIMESTAMP_FORMAT,
     VENDOR_STREAM,
     ReferenceTable,
@@ -85,7 +88,10 @@ def keyed_pages(*, client: NetSuiteClient, stream: Stream, after: Position,
         if not rows:
             return
         last = rows[-1]
-        reached = Position(last["cursor_ts"], tuple(str(last[f"cursor_k{i}"]) for i in range(len(stream.keys))))
+        try:
+            reached = Position(last["cursor_ts"], tuple(str(last[f"cursor_k{i}"]) for i in range(len(stream.keys))))
+        except KeyError:
+            raise bad_answer("NetSuite", f"rows of {stream.tables} without the cursor columns the query selected") from None
         if reached == position:
             raise RuntimeError(f"NetSuite paging did not advance past {position} on {stream.tables}")
         yield rows, reached
@@ -147,10 +153,17 @@ def pull(*, pair: ConnectionPair, flow: str, client: NetSuiteClient, window: Win
 def pull_one(*, pair: ConnectionPair, flow: str, client: NetSuiteClient, netsuite_id: str,
              table: str = "records") -> PullReport:
     """Re-reads one record (for classifications, of `table`) through the same path as a poll, so that a push
-    and a poll of the same change record it once. A record NetSuite no longer has is recorded as deleted."""
+    and a poll of the same change record it once. A record that comes back empty is deleted only when
+    NetSuite's deletedrecord says so: anything else (a save not visible yet, an answer that lost its rows)
+    is a retryable fault, because treating it as a deletion would cancel a live PO in JAGGAER."""
     report = _pull(_Context(pair=pair, flow=flow, client=client, window=None, progress=None, only_id=netsuite_id,
                             only_stream=table))
     if report.read == 0:
+        record_type = table if flow == Flow.CLASSIFICATIONS else NETSUITE_RECORD_TYPES[Flow(flow)]
+        if not client.suiteql(query=DELETED_RECORD_QUERY, params=[record_type, int(netsuite_id)], limit=1)["items"]:
+            raise NetSuiteError(system="NetSuite", retryable=True, code="NOT_FOUND_NOT_DELETED",
+                                message=f"NetSuite returned no {record_type} {netsuite_id} and lists no deletion of "
+                                        "it: not treated as deleted; it is read again later")
         report.deleted = record_deletions(
             pair=pair, flow=flow, netsuite_ids=[record_key(flow=flow, netsuite_id=netsuite_id, table=table)])
     return report

@@ -87,6 +87,10 @@ TRANSACTION_TYPES = {Flow.PURCHASE_ORDERS: "PurchOrd", Flow.VENDOR_BILLS: "VendB
 DELETED_RECORD_TYPES = {
     Flow.PURCHASE_ORDERS: "purchaseorder", Flow.VENDOR_BILLS: "vendorbill", Flow.VENDORS: "vendor",
 }
+# NetSuite's record type of each flow's records (classifications: the table's name).
+NETSUITE_RECORD_TYPES = {**DELETED_RECORD_TYPES, Flow.GL_ACCOUNTS: "account"}
+# Whether NetSuite lists one record as deleted: the only evidence a deletion is acted on.
+DELETED_RECORD_QUERY = "SELECT d.recordid FROM deletedrecord d WHERE d.recordtype = ? AND d.recordid = ?"
 
 TRANSACTION_COLUMNS = (
     "t.id, t.tranid, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, TO_CHAR(t.duedate, 'YYYY-MM-DD') AS duedate, "

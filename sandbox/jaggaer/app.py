@@ -10,11 +10,13 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from typing import Any
 
+from sandbox.broken import broken
 from sandbox.clock import Clock
 from sandbox.http import Request, Response, Router, json_response, wsgi_app
 from sandbox.jaggaer.documents import JaggaerData, Outcome
 from sandbox.jaggaer.faults import (
     BATCH_FAILURE,
+    BROKEN_ANSWER,
     LATENCY,
     MAINTENANCE,
     MAX_PAUSE_SECONDS,
@@ -148,7 +150,8 @@ class JaggaerSandbox:
             raise ValueError(outcome.errors)
 
     def add_fault(self, *, kind: str, **options: Any) -> None:
-        """See faults.Fault for the options (count, seconds, retry_after, return_code, message, path, method)."""
+        """See faults.Fault for the options (count, seconds, retry_after, return_code, message, path, method,
+        mode, status)."""
         self._faults.add(Fault(kind=kind, **options))
 
     def clear_faults(self) -> None:
@@ -238,6 +241,8 @@ class JaggaerSandbox:
         for fault in faults:
             if fault.kind == TIMEOUT_AFTER_WRITE:
                 self._pause(fault.seconds)
+            elif fault.kind == BROKEN_ANSWER:
+                response = broken(response, fault.mode, status=fault.status)
         return response
 
     def _client_of(self, request: Request) -> str | None:

@@ -183,7 +183,7 @@ class NetSuiteSandbox:
                 auth_method = self.auth.authenticate(request)
                 with self.governor.slot():
                     self.faults.before_request()
-                    response = self._api.dispatch(request)
+                    response = self.faults.after_request(request.path, self._api.dispatch(request))
         except NetSuiteError as error:
             response = _error_response(error)
         except Exception:
@@ -291,7 +291,8 @@ class NetSuiteSandbox:
 
     def _add_fault(self, request: Request) -> Response:
         """{"kind": "latency", "seconds": s, "count": n} and likewise timeout (seconds optional), server_error,
-        rate_limit_storm (count required), revoke_tokens, concurrency_status ({"status": 400 or 429})."""
+        rate_limit_storm (count required), broken_answer ({"mode": m, "path": p}), revoke_tokens,
+        concurrency_status ({"status": 400 or 429})."""
         payload = self._json_object(request)
         count = payload.get("count")
         count = None if count is None else int(count)
@@ -305,6 +306,9 @@ class NetSuiteSandbox:
             self.faults.add_server_errors(count=count)
         elif kind == "rate_limit_storm":
             self.faults.add_rate_limit_storm(count=int(payload["count"]))
+        elif kind == "broken_answer":
+            self.faults.add_broken_answers(mode=str(payload["mode"]), count=count,
+                                           **({"path": str(payload["path"])} if "path" in payload else {}))
         elif kind == "revoke_tokens":
             self.faults.revoke_tokens()
         elif kind == "concurrency_status":

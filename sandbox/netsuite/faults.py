@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sandbox.broken import MODES, broken
+from sandbox.http import Response
 from sandbox.netsuite.auth import NetSuiteAuth
 from sandbox.netsuite.errors import NetSuiteError
 from sandbox.netsuite.governance import ConcurrencyGovernor
@@ -27,6 +29,7 @@ class FaultKind(StrEnum):
     LATENCY = "latency"
     SERVER_ERROR = "server_error"
     RATE_LIMIT_STORM = "rate_limit_storm"
+    BROKEN_ANSWER = "broken_answer"
 
 
 @dataclass
@@ -34,6 +37,8 @@ class _Fault:
     kind: FaultKind
     remaining: int | None  # None: until cleared
     seconds: float = 0.0
+    mode: str = ""  # broken answers: one of sandbox.broken.MODES
+    path: str = ""  # broken answers: only requests whose path contains this
 
     def take(self) -> bool:
         if self.remaining is None:
@@ -50,6 +55,7 @@ class Faults:
         self._auth = auth
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
+        self._broken: list[_Fault] = []
         self._release = threading.Event()
 
     def add_latency(self, *, seconds: float, count: int | None = None) -> None:
@@ -68,6 +74,23 @@ class Faults:
         """The next `count` requests are refused as over the concurrency limit, whatever is in flight."""
         self._add(_Fault(FaultKind.RATE_LIMIT_STORM, count))
 
+    def add_broken_answers(self, *, mode: str, count: int | None = None, path: str = "/query/v1/suiteql") -> None:
+        """The next `count` requests whose path contains `path` are carried out and then answered as `mode`
+        says (sandbox/broken.py): an HTML page or an empty body with HTTP 200, truncated JSON, `{}`..."""
+        if mode not in MODES:
+            raise ValueError(f"unknown broken-answer mode {mode!r}; one of {', '.join(MODES)}")
+        if count is not None and count < 1:
+            raise ValueError("a fault lasts for at least one request, or until cleared")
+        with self._lock:
+            self._broken.append(_Fault(FaultKind.BROKEN_ANSWER, count, mode=mode, path=path))
+
+    def after_request(self, path: str, response: Response) -> Response:
+        """The answer as a broken-answer fault due for this request makes it."""
+        with self._lock:
+            due = next((fault for fault in self._broken if fault.path in path and fault.take()), None)
+            self._broken = [fault for fault in self._broken if fault.remaining != 0]
+        return broken(response, due.mode) if due else response
+
     def revoke_tokens(self) -> None:
         self._auth.revoke_access_tokens()
 
@@ -80,6 +103,7 @@ class Faults:
         """Removes every fault and lets requests that are being held go at once."""
         with self._lock:
             self._faults = []
+            self._broken = []
             self._release.set()
             self._release = threading.Event()
         self._governor.over_limit_status = 429
