@@ -11,22 +11,57 @@ from connector_project.env import env_bool, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: generated dev secrets and the demo database
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# DJANGO_ENV=production is the one switch a server needs: debug off for good, the secrets below required,
+# HTTPS hardening on. Development is the default so that a fresh clone, scripts/demo and scripts/test run
+# with nothing set.
+ENVIRONMENT = env_str("DJANGO_ENV", "development")
+if ENVIRONMENT not in {"development", "production"}:
+    raise RuntimeError(f"DJANGO_ENV must be 'development' or 'production', not {ENVIRONMENT!r}")
+PRODUCTION = ENVIRONMENT == "production"
+# Refused rather than overridden: DJANGO_DEBUG=true left over from a development set-up must not go unnoticed.
+if PRODUCTION and env_bool("DJANGO_DEBUG", False):
+    raise RuntimeError("DJANGO_DEBUG cannot be on when DJANGO_ENV=production (unset it or set it to false)")
+DEBUG = not PRODUCTION and env_bool("DJANGO_DEBUG", True)
+
+# With debug off the process serves real users: the published development key would let anyone forge
+# sessions, a generated encryption key would make every stored secret unreadable on the next machine, and
+# localhost-only hosts would answer 400 to everyone.
+_REQUIRED_WITHOUT_DEBUG = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOWED_HOSTS")
+if not DEBUG:
+    _unset = [name for name in _REQUIRED_WITHOUT_DEBUG if not env_str(name).strip()]
+    if _unset:
+        _mode = "DJANGO_ENV=production" if PRODUCTION else "DJANGO_DEBUG is off"
+        raise RuntimeError(f"{', '.join(_unset)} must be set when {_mode} (README.md, Configuration)")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+# HTTPS: on by default in production (the connector holds NetSuite and JAGGAER credentials and takes signed
+# webhooks), off in development, where runserver speaks plain HTTP. Each can be turned off for a deployment
+# that really needs it. The NetSuite webhook is csrf_exempt, so it needs no trusted origin; the push script
+# calls an https:// URL (docs/netsuite-push.md), which is never redirected, while a plain-HTTP push would be
+# (losing its body), so the webhook is deliberately not exempt: its payloads are business data.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+SECURE_HSTS_SECONDS = int(env_str("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+# Behind a proxy that terminates TLS, the name of the header by which it says "https" (X-Forwarded-Proto).
+# Only safe when the proxy overwrites that header on every request: otherwise a client could forge it.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "").strip().upper().replace("-", "_")
+if _proxy_ssl_header:
+    _proxy_ssl_header = _proxy_ssl_header if _proxy_ssl_header.startswith("HTTP_") else f"HTTP_{_proxy_ssl_header}"
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
+# Origins (https://host) allowed to POST admin forms when the proxy's public host differs from the Host header.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 
 def _field_encryption_keys() -> list[str]:
     """Fernet keys, newest first. In development a key is generated once into .local/ so that a
-    fresh clone runs without configuration; in production a missing key is a start-up error, because
-    a generated key would make every stored secret unreadable on the next machine."""
+    fresh clone runs without configuration; with debug off the key is required above."""
     keys = env_list("FIELD_ENCRYPTION_KEY", [])
     if keys:
         return keys
-    if not DEBUG:
-        raise RuntimeError("FIELD_ENCRYPTION_KEY must be set when DJANGO_DEBUG is off")
     key_file = LOCAL_DIR / "field_encryption_key"
     if not key_file.exists():
         LOCAL_DIR.mkdir(exist_ok=True)
@@ -149,6 +184,13 @@ SYNC_RETRY_CAP_SECONDS = float(env_str("SYNC_RETRY_CAP_SECONDS", "3600"))
 SYNC_MAX_ATTEMPTS = int(env_str("SYNC_MAX_ATTEMPTS", "8"))
 # What an accepted push event is handed to (a dotted path to a function taking `event_id`).
 SYNC_WEBHOOK_ACCEPTED_HOOK = env_str("SYNC_WEBHOOK_ACCEPTED_HOOK", "sync.push.event_accepted")
+# Refused pushes are stored for the admin, so anyone can write to the inbox: once a source (client address, or
+# connection slug) has this many refusals stored in the window, its further refusals are answered 429 and only
+# counted. Accepted events are never limited. The database holds the count, so every process shares it.
+SYNC_WEBHOOK_REFUSAL_LIMIT = int(env_str("SYNC_WEBHOOK_REFUSAL_LIMIT", "10"))
+SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS = int(env_str("SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS", "3600"))
+if SYNC_WEBHOOK_REFUSAL_LIMIT < 1 or SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS < 1:
+    raise RuntimeError("SYNC_WEBHOOK_REFUSAL_LIMIT and SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS must be at least 1")
 # Where the per-account NetSuite request slots (lock files) live; shared by every worker on the host.
 SYNC_LOCK_DIR = Path(env_str("SYNC_LOCK_DIR", str(LOCAL_DIR / "locks")))
 
@@ -175,4 +217,5 @@ ALERT_MISSED_INTERVALS = int(env_str("ALERT_MISSED_INTERVALS", "3"))
 # An authorization-code refresh token expiring within this many hours opens an incident (re-consent needed).
 ALERT_REFRESH_TOKEN_HOURS = int(env_str("ALERT_REFRESH_TOKEN_HOURS", "24"))
 # Attempts, state changes and webhook inbox rows older than this many days are pruned; 0 keeps them forever.
-SYNC_RETENTION_DAYS = int(env_str("SYNC_RETENTION_DAYS", "0"))
+# Finite by default: the inbox also stores refused requests from anyone, which must not pile up unnoticed.
+SYNC_RETENTION_DAYS = int(env_str("SYNC_RETENTION_DAYS", "90"))

@@ -137,10 +137,22 @@ def _clashes(row: CodingMapping, earlier: Iterable[tuple[int, CodingMapping]]) -
     return clashes
 
 
+def _attribute(mapping: CodingMapping, *, acting_user: AbstractBaseUser | None, change_reason: str | None) -> None:
+    """What django-simple-history records on the row this save or delete writes."""
+    mapping._history_user = acting_user
+    mapping._change_reason = change_reason
+
+
 @transaction.atomic
 def import_mappings_csv(
-    *, pair: ConnectionPair, source: TextIO, replace: bool = False, acting_user: AbstractBaseUser | None = None
+    *,
+    pair: ConnectionPair,
+    source: TextIO,
+    replace: bool = False,
+    acting_user: AbstractBaseUser | None = None,
+    change_reason: str | None = None,
 ) -> ImportOutcome:
+    """`acting_user` and `change_reason` go on every history row the import writes."""
     rows = _read_rows(pair=pair, source=source)
     by_code: dict[tuple[str, str], list[CodingMapping]] = {}
     for _, row in rows:
@@ -155,7 +167,7 @@ def import_mappings_csv(
             wanted_starts = {row.valid_from for row in by_code.get(code, [])}
             for stored in stored_rows:
                 if stored.valid_from not in wanted_starts:
-                    stored._history_user = acting_user
+                    _attribute(stored, acting_user=acting_user, change_reason=change_reason)
                     stored.delete()
                     outcome.deleted += 1
     for code, new_rows in by_code.items():
@@ -164,7 +176,7 @@ def import_mappings_csv(
             stored = stored_by_start.get(row.valid_from)
             if stored is None:
                 row.created_by = acting_user
-                row._history_user = acting_user
+                _attribute(row, acting_user=acting_user, change_reason=change_reason)
                 row.save()
                 outcome.created += 1
             elif (stored.jaggaer_value, stored.valid_to, stored.status) == (
@@ -176,7 +188,7 @@ def import_mappings_csv(
             else:
                 stored.jaggaer_value, stored.valid_to = row.jaggaer_value, row.valid_to
                 stored.status = CodingMapping.Status.CONFIRMED
-                stored._history_user = acting_user
+                _attribute(stored, acting_user=acting_user, change_reason=change_reason)
                 stored.save()
                 outcome.updated += 1
     return outcome

@@ -199,7 +199,10 @@ class SyncRun(models.Model):
 class WebhookEvent(models.Model):
     """The inbox of pushed NetSuite events (spec section 7): every request to the webhook lands here before
     it is answered, accepted or not, so that nothing pushed is lost and every refusal can be explained.
-    An accepted event is only a hint: processing re-reads the record from NetSuite."""
+    An accepted event is only a hint: processing re-reads the record from NetSuite. Only accepted events keep
+    their whole body; others keep its start, size and SHA-256. Refusals beyond the rate limit of their source
+    (client address or connection slug) are answered 429 and counted on the source's latest refused row
+    instead of each being stored."""
 
     class Status(models.TextChoices):
         ACCEPTED = "accepted", "Accepted, not processed yet"
@@ -218,11 +221,27 @@ class WebhookEvent(models.Model):
     record_id = models.CharField(max_length=64, blank=True)
     event_type = models.CharField(max_length=20, blank=True)
     occurred_at = models.CharField(max_length=40, blank=True)
-    body = models.TextField(blank=True, help_text="The raw body (at most 64 KiB is kept).")
+    client_ip = models.CharField(
+        "client address", max_length=50, blank=True,
+        help_text="Who sent it: the IPv4 address, or the IPv6 /64 network (one client may rotate through it).",
+    )
+    body = models.TextField(
+        blank=True, help_text="The raw body of an accepted event; only its first KiB for other requests.",
+    )
+    body_size = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Bytes sent (as announced by Content-Length when the body was too large).",
+    )
+    body_sha256 = models.CharField("body SHA-256", max_length=64, blank=True,
+                                   help_text="Of the whole body (of its first 64 KiB when larger).")
     status = models.CharField(max_length=20, choices=Status.choices)
     http_status = models.PositiveSmallIntegerField()
     reason = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    refusals_counted = models.PositiveIntegerField(
+        "later refusals (429)", default=0,
+        help_text="Refused requests from the same source answered 429 after this one: counted here, not stored.",
+    )
+    last_counted_at = models.DateTimeField(null=True, blank=True, help_text="When the last of them came.")
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -232,6 +251,13 @@ class WebhookEvent(models.Model):
                 fields=["connection", "event_id"], condition=models.Q(status__in=["accepted", "processed", "failed"]),
                 name="webhook_event_accepted_once",
             ),
+        ]
+        indexes = [
+            # The refusal rate limit counts a source's recent refused rows on every refusal.
+            models.Index(fields=["client_ip", "received_at"], condition=models.Q(status="rejected"),
+                         name="webhook_event_refused_by_ip"),
+            models.Index(fields=["connection_slug", "received_at"], condition=models.Q(status="rejected"),
+                         name="webhook_event_refused_by_slug"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
-"""Retention: attempts, state changes and webhook inbox rows older than SYNC_RETENTION_DAYS are deleted
-(0 keeps everything). Records themselves stay: they are the connector's memory of what JAGGAER holds."""
+"""Retention: attempts, state changes and webhook inbox rows older than SYNC_RETENTION_DAYS (90 by default)
+are deleted; 0 keeps everything. The default is finite because the inbox also records refused pushes from
+anyone. Records themselves stay: they are the connector's memory of what JAGGAER holds."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -18,6 +18,13 @@ def netsuite_webhook(request: HttpRequest, slug: str) -> JsonResponse:
         announced = 0
     # Never read more than the limit (+1 byte to notice a larger body sent without Content-Length).
     body = request.read(MAX_BODY_BYTES + 1)
-    answer = receive_push_event(slug=slug, body=body, signature_header=request.headers.get("X-Signature"),
-                                body_too_large=announced > MAX_BODY_BYTES or len(body) > MAX_BODY_BYTES)
-    return JsonResponse(answer.as_json(), status=answer.http_status)
+    # REMOTE_ADDR, not X-Forwarded-For: a caller could forge that header to escape the refusal rate limit. Behind
+    # a reverse proxy, let the application server set REMOTE_ADDR from the proxy's header.
+    answer = receive_push_event(slug=slug, body=body, body_size=max(announced, len(body)),
+                                content_type=request.META.get("CONTENT_TYPE"),
+                                signature_header=request.headers.get("X-Signature"),
+                                client_ip=request.META.get("REMOTE_ADDR", ""))
+    response = JsonResponse(answer.as_json(), status=answer.http_status)
+    if answer.retry_after is not None:
+        response["Retry-After"] = str(answer.retry_after)
+    return response

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from mappings.csv_files import MappingImportError, export_mappings_csv, import_mappings_csv
@@ -193,3 +194,45 @@ def test_export_command_writes_to_standard_output_without_a_file(pair) -> None:
 
     assert out.getvalue().splitlines() == ["kind,netsuite_id,jaggaer_value,netsuite_name,valid_from,valid_to",
                                            "location,9,LOC-NYC,,,"]
+
+
+def history_of(pair) -> list[tuple]:
+    return list(
+        CodingMapping.history.filter(pair=pair)
+        .order_by("history_id")
+        .values_list("netsuite_id", "history_type", "history_user__username", "history_change_reason")
+    )
+
+
+def test_import_command_as_a_django_user_records_them_in_the_history(pair, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LOGNAME", "ops")
+    User.objects.create_user("alice")
+    CodingMapping.objects.create(pair=pair, kind="gl_account", netsuite_id="124", jaggaer_value="GONE")
+    source = tmp_path / "in.csv"
+    source.write_text("kind,netsuite_id,jaggaer_value\ngl_account,123,6100\n")
+
+    call_command("import_mappings", str(source), "--replace", "--as", "alice", stdout=io.StringIO())
+
+    reason = "import_mappings from the command line by OS user ops"
+    assert history_of(pair)[1:] == [("124", "-", "alice", reason), ("123", "+", "alice", reason)]
+    assert CodingMapping.objects.get(pair=pair).created_by.username == "alice"
+
+
+def test_import_command_without_as_names_the_os_user_in_the_change_reason(pair, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LOGNAME", "root")
+    source = tmp_path / "in.csv"
+    source.write_text("kind,netsuite_id,jaggaer_value\ngl_account,123,6100\n")
+
+    call_command("import_mappings", str(source), stdout=io.StringIO())
+
+    assert history_of(pair) == [("123", "+", None, "import_mappings from the command line by OS user root")]
+
+
+def test_import_command_as_an_unknown_user_is_refused_and_imports_nothing(pair, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("kind,netsuite_id,jaggaer_value\ngl_account,123,6100\n")
+
+    with pytest.raises(CommandError, match="--as mallory: there is no Django user of that name, nothing imported"):
+        call_command("import_mappings", str(source), "--as", "mallory")
+
+    assert rows_of(pair) == []

@@ -1,6 +1,7 @@
 """The push webhook (NetSuite contract, section 7): what the customer's script gets back for each kind of
 request, and the inbox row that explains it."""
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from django.test import Client
 from credentials.models import NetSuiteConnection
 from sandbox.netsuite.push import push_signature
 from sync.models import WebhookEvent
+from sync.retention import prune_history
 
 pytestmark = pytest.mark.django_db
 
@@ -63,13 +65,14 @@ def event(**overrides: Any) -> dict[str, Any]:
 
 
 def post(client: Client, body: bytes | dict, *, url: str = URL, secret: str = SECRET, timestamp: int | None = None,
-         signature: str | None = None) -> Any:
+         signature: str | None = None, content_type: str = "application/json", client_ip: str = "127.0.0.1") -> Any:
+    """`content_type` "" sends none; `client_ip` is the caller's address as the server sees it."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     if signature is None:
         signature = push_signature(secret=secret, timestamp=int(NOW.timestamp()) if timestamp is None else timestamp,
                                    body=raw)
     headers = {"X-Signature": signature} if signature else {}
-    return client.post(url, data=raw, content_type="application/json", headers=headers)
+    return client.generic("POST", url, data=raw, content_type=content_type, headers=headers, REMOTE_ADDR=client_ip)
 
 
 def only_row() -> WebhookEvent:
@@ -185,16 +188,18 @@ def test_an_event_id_that_was_only_refused_before_can_still_be_accepted(client: 
     assert post(client, sent).status_code == 202
 
 
-def test_a_body_over_64_kib_is_refused_413_and_its_row_keeps_the_first_64_kib(client: Client) -> None:
+def test_a_body_over_64_kib_is_refused_413_and_its_row_keeps_only_its_first_kib_and_size(client: Client) -> None:
     make_connection()
     huge = json.dumps(event(note="x" * 70_000)).encode()
 
     response = post(client, huge)
 
     assert response.status_code == 413
+    assert f"({len(huge)} bytes)" in response.json()["detail"]
     row = only_row()
     assert (row.status, row.http_status) == (WebhookEvent.Status.REJECTED, 413)
-    assert row.body == huge[:65536].decode()
+    assert (row.body, row.body_size) == (huge[:1024].decode(), len(huge))
+    assert row.body_sha256 == hashlib.sha256(huge[:65536]).hexdigest()
 
 
 def test_a_body_of_exactly_64_kib_is_accepted(client: Client) -> None:
@@ -293,3 +298,146 @@ def test_a_get_is_answered_405_in_json(client: Client) -> None:
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_refused_request_keeps_the_first_kib_of_its_body_its_size_and_hash_not_the_whole_body(
+        client: Client) -> None:
+    make_connection()
+    raw = json.dumps(event(note="x" * 60_000)).encode()
+
+    response = post(client, raw, secret="whsec-someone-else")
+
+    assert response.status_code == 401
+    row = only_row()
+    assert (row.body, row.body_size, row.body_sha256) == (
+        raw[:1024].decode(), len(raw), hashlib.sha256(raw).hexdigest())
+    assert (row.record_type, row.record_id) == ("purchaseorder", "1211")  # still explained
+
+
+def test_an_accepted_event_keeps_its_whole_body(client: Client) -> None:
+    make_connection()
+    raw = json.dumps(event(note="x" * 60_000)).encode()
+    assert post(client, raw).status_code == 202
+    assert (only_row().body, only_row().body_size) == (raw.decode(), len(raw))
+
+
+def test_a_burst_of_refusals_from_one_address_is_answered_429_after_the_limit_and_only_counted(
+        client: Client, settings: Any) -> None:
+    make_connection()
+    limit = settings.SYNC_WEBHOOK_REFUSAL_LIMIT
+    big_bad = json.dumps(event(note="x" * 60_000)).encode()
+
+    codes = [post(client, big_bad, secret="forged", client_ip="203.0.113.9").status_code for _ in range(limit + 25)]
+    last = post(client, big_bad, secret="forged", client_ip="203.0.113.9")
+
+    assert codes == [401] * limit + [429] * 25
+    assert last.status_code == 429
+    assert last["Retry-After"] == str(settings.SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS)
+    assert "Too many refused requests" in last.json()["detail"]
+    assert "signature does not match" in last.json()["detail"]  # a misconfigured script still learns why
+    rows = WebhookEvent.objects.all()
+    assert rows.count() == limit
+    assert sum(len(row.body) for row in rows) <= limit * 1024
+    assert (rows.first().refusals_counted, rows.first().last_counted_at) == (26, NOW)
+
+
+def test_a_signed_event_from_an_address_over_its_refusal_limit_is_still_accepted(
+        client: Client, settings: Any, processor: list[int], django_capture_on_commit_callbacks: Any) -> None:
+    make_connection()
+    for _ in range(settings.SYNC_WEBHOOK_REFUSAL_LIMIT + 1):
+        post(client, event(), secret="forged", client_ip="203.0.113.9")
+    assert post(client, event(), secret="forged", client_ip="203.0.113.9").status_code == 429
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, event(), client_ip="203.0.113.9")
+
+    assert response.status_code == 202
+    accepted = WebhookEvent.objects.get(status=WebhookEvent.Status.ACCEPTED)
+    assert processor == [accepted.pk]
+
+
+def test_the_address_limit_spans_connection_names_and_spares_other_addresses(client: Client, settings: Any) -> None:
+    limit = settings.SYNC_WEBHOOK_REFUSAL_LIMIT
+    codes = [post(client, event(), url=f"/webhooks/netsuite/guess-{n}/", client_ip="198.51.100.7").status_code
+             for n in range(limit + 3)]
+
+    assert codes == [404] * limit + [429] * 3
+    assert post(client, event(), url="/webhooks/netsuite/guess-x/", client_ip="198.51.100.8").status_code == 404
+    assert WebhookEvent.objects.count() == limit + 1
+
+
+def test_the_connection_limit_catches_refusals_spread_over_many_addresses(client: Client, settings: Any) -> None:
+    make_connection()
+    limit = settings.SYNC_WEBHOOK_REFUSAL_LIMIT
+    codes = [post(client, event(), secret="forged", client_ip=f"192.0.2.{n}").status_code for n in range(limit + 3)]
+
+    assert codes == [401] * limit + [429] * 3
+    assert WebhookEvent.objects.count() == limit
+
+
+def test_addresses_of_one_ipv6_64_network_share_a_limit(client: Client, settings: Any) -> None:
+    limit = settings.SYNC_WEBHOOK_REFUSAL_LIMIT
+    codes = [post(client, event(), url=f"/webhooks/netsuite/guess-{n}/", client_ip=f"2001:db8:1:2::{n + 1:x}")
+             .status_code for n in range(limit + 1)]
+
+    assert codes == [404] * limit + [429]
+    assert set(WebhookEvent.objects.values_list("client_ip", flat=True)) == {"2001:db8:1:2::/64"}
+
+
+def test_refusals_are_recorded_again_once_the_window_has_passed(client: Client, settings: Any) -> None:
+    make_connection()
+    for _ in range(settings.SYNC_WEBHOOK_REFUSAL_LIMIT + 1):
+        post(client, event(), secret="forged")
+    later = NOW + timedelta(seconds=settings.SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS + 1)
+
+    with time_machine.travel(later, tick=False):
+        response = post(client, event(), secret="forged", timestamp=int(later.timestamp()))
+
+    assert response.status_code == 401
+    assert WebhookEvent.objects.count() == settings.SYNC_WEBHOOK_REFUSAL_LIMIT + 1
+
+
+@pytest.mark.parametrize("content_type", ["", "text/plain", "application/x-www-form-urlencoded",
+                                          "application/jsonp", "application/json; charset=iso-8859-1"])
+def test_a_body_not_sent_as_json_is_refused_415_and_recorded(client: Client, content_type: str) -> None:
+    make_connection()
+    response = post(client, event(), content_type=content_type)  # correctly signed all the same
+
+    assert response.status_code == 415
+    assert "Content-Type application/json" in response.json()["detail"]
+    row = only_row()
+    assert (row.status, row.http_status, row.reason) == (
+        WebhookEvent.Status.REJECTED, 415, response.json()["detail"])
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8"])
+def test_json_with_a_utf8_charset_parameter_is_accepted(client: Client, content_type: str) -> None:
+    make_connection()
+    assert post(client, event(), content_type=content_type).status_code == 202
+
+
+@pytest.mark.parametrize("record_id", ["\u00b2", "\u0663", "1\u00b2", "\uff11", "0001", "01211", "0", 0, -5, "12\n"],
+                         ids=["superscript-2", "arabic-indic-3", "1-superscript-2", "fullwidth-1", "0001", "01211",
+                              "text-0", "number-0", "negative", "trailing-newline"])
+def test_a_record_id_that_is_not_one_canonical_internal_id_is_refused_400(
+        client: Client, processor: list[int], django_capture_on_commit_callbacks: Any, record_id: Any) -> None:
+    make_connection()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, event(recordId=record_id))
+
+    assert response.status_code == 400
+    assert "recordId must be a NetSuite internal id" in response.json()["detail"]
+    assert only_row().status == WebhookEvent.Status.REJECTED
+    assert processor == []  # nothing reaches the worker that re-reads the record
+
+
+def test_inbox_rows_older_than_the_default_retention_are_pruned(client: Client) -> None:
+    make_connection()
+    with time_machine.travel(NOW - timedelta(days=100), tick=False):
+        post(client, event(), secret="forged")
+    post(client, event(), secret="forged")
+
+    report = prune_history()
+
+    assert report.webhook_events == 1
+    assert list(WebhookEvent.objects.values_list("received_at", flat=True)) == [NOW]
