@@ -242,6 +242,10 @@ class WebhookEvent(models.Model):
         help_text="Refused requests from the same source answered 429 after this one: counted here, not stored.",
     )
     last_counted_at = models.DateTimeField(null=True, blank=True, help_text="When the last of them came.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed processing attempts.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When a failed event is processed again (empty: not again).",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -1,13 +1,18 @@
 """Processing pushed events: the push is only a hint, so the record is re-read from NetSuite and goes
-through the same recording and delivery as a poll (which therefore cannot deliver it twice)."""
+through the same recording and delivery as a poll (which therefore cannot deliver it twice). An event whose
+processing failed (NetSuite unreachable, a re-read that came back empty) is processed again with back-off,
+so that a push-only set-up loses nothing either."""
 
 import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from credentials.models import ConnectionPair
+from sync.backoff import backoff_delay
 from sync.deliver import deliver_due
 from sync.errors import failure_words
 from sync.models import Flow, SyncRecord, WebhookEvent
@@ -15,6 +20,9 @@ from sync.pull import pull_one, record_key
 from sync.run import Clients
 
 logger = logging.getLogger(__name__)
+
+# How long a worker that took a due event for processing keeps others from taking it too.
+TAKEN_FOR = timedelta(minutes=10)
 
 FLOW_OF_RECORD_TYPE = {
     "purchaseorder": Flow.PURCHASE_ORDERS, "vendorbill": Flow.VENDOR_BILLS, "vendor": Flow.VENDORS,
@@ -45,14 +53,45 @@ def process_event(*, event_id: int, clients: Clients | None = None) -> None:
             deliver_due(pair=pair, flow=flow, client=pair_clients.jaggaer, only_ids=ids)
     except Exception as exc:
         logger.warning("Push event %s (%s %s) failed: %s", event.pk, event.record_type, event.record_id, exc)
-        _finish(event, WebhookEvent.Status.FAILED, failure_words(exc))
+        _failed(event, failure_words(exc))
         raise
-    _finish(event, WebhookEvent.Status.PROCESSED, "Re-read from NetSuite and synced")
+    _finish(event, WebhookEvent.Status.PROCESSED, "Re-read from NetSuite and synced", next_attempt_at=None)
 
 
-def _finish(event: WebhookEvent, status: str, reason: str) -> None:
+def process_due_events(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Processes again the failed events whose retry has come (the worker calls this every minute); returns
+    how many it took. Each is taken with a conditional UPDATE, so two workers never process one together."""
+    now = now or timezone.now()
+    due = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED, next_attempt_at__lte=now)
+    taken = 0
+    for event_id in list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]):
+        if not due.filter(pk=event_id).update(next_attempt_at=now + TAKEN_FOR):
+            continue
+        taken += 1
+        try:
+            process_event(event_id=event_id)
+        except Exception:  # recorded on the event by process_event; the next event must still be processed
+            logger.info("Push event %s failed again", event_id)
+    return taken
+
+
+def _failed(event: WebhookEvent, reason: str) -> None:
+    attempts = event.attempts + 1
+    if attempts >= settings.SYNC_MAX_ATTEMPTS:
+        _finish(event, WebhookEvent.Status.FAILED, f"{reason} (gave up after {attempts} attempts: the next poll "
+                "or a replay of the record picks the change up)", attempts=attempts, next_attempt_at=None)
+        return
+    delay = backoff_delay(attempt=attempts, base=settings.SYNC_RETRY_BASE_SECONDS, cap=settings.SYNC_RETRY_CAP_SECONDS)
+    next_at = timezone.now() + timedelta(seconds=delay)
+    _finish(event, WebhookEvent.Status.FAILED, f"{reason} (attempt {attempts}; processed again from "
+            f"{timezone.localtime(next_at):%Y-%m-%d %H:%M:%S %Z})", attempts=attempts, next_attempt_at=next_at)
+
+
+def _finish(event: WebhookEvent, status: str, reason: str, **fields: object) -> None:
     with transaction.atomic():
         event.status = status
         event.reason = reason[:2000]
         event.processed_at = timezone.now()
-        event.save(update_fields=["status", "reason", "processed_at"])
+        for name, value in fields.items():
+            setattr(event, name, value)
+        event.save(update_fields=["status", "reason", "processed_at", *fields])

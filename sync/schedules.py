@@ -48,6 +48,7 @@ class PeriodicTask:
 PERIODIC_TASKS = [
     PeriodicTask("Start due flow schedules", "sync.tasks.dispatch_due_schedules", 1),
     PeriodicTask("Deliver records whose retry is due", "sync.tasks.sweep_due_deliveries", 1),
+    PeriodicTask("Process again push events whose retry is due", "sync.tasks.process_due_push_events", 1),
     PeriodicTask("Open, mail and resolve alerts", "sync.alerts.send_alerts", 5),
     PeriodicTask("Prune old attempts and inbox events", "sync.retention.prune_history_task", 24 * 60),
 ]

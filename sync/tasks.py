@@ -1,11 +1,15 @@
 """django-q2 tasks: thin wrappers that take ids."""
 
 from sync import schedules
-from sync.push import process_event
+from sync.push import process_due_events, process_event
 
 
 def process_webhook_event(event_id: int) -> None:
     process_event(event_id=event_id)
+
+
+def process_due_push_events() -> None:
+    process_due_events()
 
 
 def dispatch_due_schedules() -> None:

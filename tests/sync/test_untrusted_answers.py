@@ -15,7 +15,7 @@ from sync.jaggaer_client import JaggaerClient
 from sync.models import SyncAttempt, SyncCursor, SyncRecord, SyncRun, WebhookEvent
 from sync.netsuite_client import NetSuiteClient
 from sync.pull import pull
-from sync.push import process_event
+from sync.push import process_due_events, process_event
 from sync.run import Clients, sync_pass
 from tests.sync.helpers import netsuite_rows
 
@@ -92,6 +92,41 @@ def test_a_push_reread_of_a_record_netsuite_lists_as_deleted_still_cancels_it(pa
     process_event(event_id=pushed(pair, "purchaseorder", po["id"]).pk, clients=clients)
 
     assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["status"] == "Cancelled"
+
+
+def test_a_push_event_that_failed_is_processed_again_when_its_retry_comes(pair, netsuite, jaggaer, clients):
+    sync_pass(pair=pair, clients=clients)
+    po = open_po(netsuite)
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Pushed while NetSuite lagged")
+    netsuite.app.faults.add_broken_answers(mode="no_rows", count=1)
+    event = pushed(pair, "purchaseorder", po["id"])
+    with pytest.raises(NetSuiteError):
+        process_event(event_id=event.pk, clients=clients)
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (WebhookEvent.Status.FAILED, 1)
+    assert event.next_attempt_at > timezone.now() and "(attempt 1; processed again from" in event.reason
+
+    assert process_due_events() == 0  # not due yet
+    with time_machine.travel(event.next_attempt_at + timedelta(seconds=1)):
+        assert process_due_events() == 1
+
+    event.refresh_from_db()
+    assert (event.status, event.next_attempt_at) == (WebhookEvent.Status.PROCESSED, None)
+    sent = jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]
+    assert (sent["notes"], sent["revisionNumber"], sent["status"]) == ("Pushed while NetSuite lagged", 1, "Open")
+
+
+def test_a_push_event_that_keeps_failing_is_given_up_with_the_reason(pair, netsuite, jaggaer, clients, settings):
+    settings.SYNC_MAX_ATTEMPTS = 2
+    event = pushed(pair, "purchaseorder", open_po(netsuite)["id"])
+    netsuite.app.faults.add_broken_answers(mode="html")
+    for _ in range(2):
+        with pytest.raises(NetSuiteError):
+            process_event(event_id=event.pk, clients=clients)
+    event.refresh_from_db()
+    assert (event.status, event.attempts, event.next_attempt_at) == (WebhookEvent.Status.FAILED, 2, None)
+    assert "gave up after 2 attempts" in event.reason
+    assert process_due_events(now=timezone.now() + timedelta(days=1)) == 0
 
 
 @pytest.mark.parametrize("mode", ["html", "empty", "truncated", "empty_object", "no_items"])
