@@ -1,6 +1,7 @@
 """The admin finance staff use to maintain mappings: the mapping rows (with history, CSV import/export and
 warnings about JAGGAER values), the NetSuite codes (what is unmapped, bulk "map by same number"), the
-JAGGAER values, the per-pair rule and the coverage page."""
+JAGGAER values and the per-pair rule. The coverage page counts waiting records, so the sync app serves it
+(sync/coverage_admin.py)."""
 
 import io
 from collections.abc import Callable, Iterable
@@ -14,11 +15,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
 from credentials.models import ConnectionPair, JaggaerConnection
-from mappings.coverage import blocking_codes, unmapped_codes
 from mappings.csv_files import MappingImportError, export_mappings_csv, import_mappings_csv
 from mappings.identity import confirm_proposals, map_by_same_number
 from mappings.models import (
@@ -27,7 +26,6 @@ from mappings.models import (
     JaggaerValue,
     NetSuiteReference,
     PairCodingRule,
-    UnmappedCode,
 )
 from mappings.references import ReferenceIndex, dimension_fields_of
 from mappings.validation import MappingRowChecker
@@ -407,39 +405,3 @@ class JaggaerValueAdmin(ReadOnlyAdmin):
 class PairCodingRuleAdmin(SimpleHistoryAdmin):
     list_display = ["pair", "rule"]
     list_select_related = ["pair__netsuite", "pair__jaggaer"]
-
-
-@admin.register(UnmappedCode)
-class CoverageAdmin(ReadOnlyAdmin):
-    """Shown in the admin index as the entry to the coverage page; whoever may see mappings may see it."""
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("mappings.view_codingmapping")
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        blocking = blocking_codes()
-        add_url = reverse("admin:mappings_codingmapping_add")
-
-        def with_links(rows: list[Any]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "row": row,
-                    "add_url": f"{add_url}?{urlencode({'pair': row.pair.pk, 'kind': row.kind, 'netsuite_id': row.netsuite_id})}",
-                    "change_url": reverse("admin:mappings_codingmapping_change", args=[row.mapping_id])
-                    if row.mapping_id
-                    else None,
-                }
-                for row in rows
-            ]
-
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Mapping coverage",
-            "blocking": with_links(blocking),
-            "unmapped": with_links(unmapped_codes(exclude=blocking)),
-            "can_add": request.user.has_perm("mappings.add_codingmapping"),
-        }
-        return TemplateResponse(request, "mappings/coverage.html", context)

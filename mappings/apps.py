@@ -6,4 +6,4 @@ class MappingsConfig(AppConfig):
     verbose_name = "Mappings"
 
     def ready(self) -> None:
-        from mappings import signals  # noqa: F401 - connects the release-on-save receiver
+        from mappings import signals  # noqa: F401 - announces confirmed mappings

@@ -21,7 +21,7 @@ from mappings.models import (
     PairCodingRule,
     describe_netsuite_code,
 )
-from mappings.release import release_waiting_records
+from mappings.signals import coding_available
 
 # SQLite limits the parameters of one statement; a few hundred rows per INSERT stay well under it.
 BATCH_SIZE = 500
@@ -124,15 +124,15 @@ def store_jaggaer_values(
     custom_field.save(update_fields=["values_refreshed_at"])
     appeared = {entry.internal_name for entry in entries if entry.active} - was_active
     if appeared:
-        _release_records_waiting_for_values(connection=connection, internal_names=appeared)
+        _announce_values_appeared(connection=connection, internal_names=appeared)
     return len(entries)
 
 
-def _release_records_waiting_for_values(*, connection: JaggaerConnection, internal_names: set[str]) -> None:
-    """Releases every code that a new value could now resolve: explicit rows pointing at it and, under the
+def _announce_values_appeared(*, connection: JaggaerConnection, internal_names: set[str]) -> None:
+    """Announces every code that a new value could now resolve: explicit rows pointing at it and, under the
     same-number rule, codes whose number or internal id equals it. The field's kind is not known here (the
     field names are the connection's configuration), so a code of another kind with the same id may be
-    released too; the sync engine resolves it again and it waits again, which costs one resolution."""
+    announced too; its records are resolved again and wait again, which costs one resolution."""
     for pair in ConnectionPair.objects.filter(jaggaer=connection).select_related("netsuite"):
         codes: dict[str, set[str]] = {}
         for kind, netsuite_id in CodingMapping.objects.filter(
@@ -151,7 +151,8 @@ def _release_records_waiting_for_values(*, connection: JaggaerConnection, intern
             )
         reason = f"JAGGAER value now active: {', '.join(sorted(internal_names)[:5])}"
         for kind, netsuite_ids in codes.items():
-            release_waiting_records(pair=pair, kind=kind, netsuite_ids=netsuite_ids, reason=reason)
+            coding_available.send(sender=JaggaerValue, pair=pair, kind=kind, netsuite_ids=list(netsuite_ids),
+                                  reason=reason, actor="")
 
 
 def coding_rule_of(pair: ConnectionPair) -> CodingRule:

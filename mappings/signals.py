@@ -1,23 +1,25 @@
-"""A confirmed mapping, however it was saved (admin, CSV import, confirmation), releases the records that
-waited for its code, in the same transaction as the save."""
+"""What the mappings app tells others, without knowing who listens: `coding_available` is sent when NetSuite
+codes of a pair can now be coded in JAGGAER, because a confirmed mapping was saved (admin, CSV import,
+confirmation) or the JAGGAER value they need appeared. The sync app releases the records that waited for
+them, in the same transaction as the save."""
 
 from typing import Any
 
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from mappings.models import CodingMapping
-from mappings.release import release_waiting_records
+
+# Sent with pair (ConnectionPair), kind (CodingKind value), netsuite_ids (list of str), reason (str) and
+# actor (the username that caused it, or "").
+coding_available = Signal()
 
 
-@receiver(post_save, sender=CodingMapping, dispatch_uid="mappings_release_on_save")
-def release_on_mapping_saved(sender: type[CodingMapping], instance: CodingMapping, **kwargs: Any) -> None:
+@receiver(post_save, sender=CodingMapping, dispatch_uid="mappings_coding_available_on_save")
+def announce_confirmed_mapping(sender: type[CodingMapping], instance: CodingMapping, **kwargs: Any) -> None:
     if instance.status == CodingMapping.Status.CONFIRMED:
         user = getattr(instance, "_history_user", None)
-        release_waiting_records(
-            pair=instance.pair,
-            kind=instance.kind,
-            netsuite_ids=[instance.netsuite_id],
-            reason=f"Mapping saved: {instance}",
-            actor=user.get_username() if user is not None else "",
+        coding_available.send(
+            sender=CodingMapping, pair=instance.pair, kind=instance.kind, netsuite_ids=[instance.netsuite_id],
+            reason=f"Mapping saved: {instance}", actor=user.get_username() if user is not None else "",
         )

@@ -325,5 +325,6 @@ class AlertIncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("key", "message")
 
 
-# Schedules have their own admin module (helper "schedules"); imported here so that autodiscovery finds it.
-from sync import schedule_admin  # noqa: E402,F401
+# The schedules and the mapping coverage page have admin modules of their own; imported here so that
+# autodiscovery finds them.
+from sync import coverage_admin, schedule_admin  # noqa: E402,F401

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
-from mappings.pairs import PairSelectionError, add_pair_arguments, select_pair
+from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
 from sync.errors import RemoteError
 from sync.models import Flow
 from sync.run import FLOWS_IN_ORDER, FlowOutcome

@@ -14,8 +14,9 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from mappings.models import CodingMapping
 from mappings.references import ReferenceIndex, dimension_fields_of
+from sync.blocking import codes_blocking_records
 from sync.deliver import DUE_STATES
-from sync.models import Flow, FlowSchedule, MissingCoding, SyncAttempt, SyncRecord, SyncRun
+from sync.models import Flow, FlowSchedule, SyncAttempt, SyncRecord, SyncRun
 
 State = SyncRecord.State
 THROUGHPUT_HOURS = 24
@@ -181,14 +182,9 @@ def stuck_groups() -> list[StuckGroup]:
 
 
 def _unmapped_groups() -> list[StuckGroup]:
-    rows = list(
-        MissingCoding.objects.filter(record__state=State.WAITING_FOR_MAPPING)
-        .values_list("record__pair", "record__flow", "kind", "netsuite_id")
-        .annotate(n=Count("record", distinct=True)).order_by()
-    )
     by_pair: dict[int, list[tuple[str, str, str, int]]] = defaultdict(list)
-    for pair_id, flow, kind, netsuite_id, n in rows:
-        by_pair[pair_id].append((flow, kind, netsuite_id, n))
+    for code in codes_blocking_records():
+        by_pair[code.pair_id].append((code.flow, code.kind, code.netsuite_id, code.records))
     changelist = reverse("admin:sync_syncrecord_changelist")
     groups = []
     for pair in ConnectionPair.objects.filter(pk__in=by_pair).select_related("netsuite", "jaggaer"):

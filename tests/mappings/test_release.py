@@ -3,7 +3,7 @@ flows' identity proposals wait for finance."""
 
 from mappings.identity import confirm_proposals, map_by_same_number, propose_identity_mappings
 from mappings.models import CodingMapping, CodingRule, PairCodingRule
-from mappings.release import release_waiting_records
+from sync.releases import release_waiting_records
 from sync.models import SyncRecord
 from tests.mappings.conftest import load_gl_accounts, load_jaggaer_values, make_pair
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from mappings.csv_files import export_mappings_csv
-from mappings.pairs import PairSelectionError, add_pair_arguments, select_pair
+from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mappings.csv_files import MappingImportError, import_mappings_csv
 from mappings.models import CodingMapping
-from mappings.pairs import PairSelectionError, add_pair_arguments, select_pair
+from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
 
 
 def os_login_name() -> str:

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mappings.pairs import add_pair_arguments
+from credentials.pairs import add_pair_arguments
 from sync.commands import chosen_pair, plain_errors
 from sync.reconcile import RECONCILED_FLOWS, reconcile
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django_q.models import Schedule
 
 from mappings.models import CodingRule, PairCodingRule
-from mappings.pairs import add_pair_arguments
+from credentials.pairs import add_pair_arguments
 from sync.commands import chosen_pair
 from sync.schedules import describe, ensure_schedules, install_periodic_tasks
 

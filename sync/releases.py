@@ -1,9 +1,14 @@
-"""Letting records go that waited for a mapping: called whenever a mapping is saved or a JAGGAER value
-appears."""
+"""Letting records go that waited for a mapping, when the mappings app says their codes can be coded now
+(mappings.signals.coding_available): the sync engine resolves them again and either delivers them or puts
+them back to wait."""
 
 from collections.abc import Iterable
+from typing import Any
+
+from django.dispatch import receiver
 
 from credentials.models import ConnectionPair
+from mappings.signals import coding_available
 from sync.models import MissingCoding, SyncRecord
 from sync.records import make_due
 
@@ -14,8 +19,7 @@ def release_waiting_records(
     *, pair: ConnectionPair, kind: str, netsuite_ids: Iterable[str], reason: str = RELEASE_REASON, actor: str = ""
 ) -> int:
     """Makes every record of the pair that waits for one of these codes due now (pending, with an event naming
-    the reason); the sync engine resolves it again and either delivers it or puts it back to wait. Returns how
-    many were released."""
+    the reason). Returns how many were released."""
     waiting = SyncRecord.State.WAITING_FOR_MAPPING
     blocked = MissingCoding.objects.filter(
         record__pair=pair, record__state=waiting, kind=kind, netsuite_id__in=list(netsuite_ids)
@@ -23,3 +27,9 @@ def release_waiting_records(
     return make_due(
         records=SyncRecord.objects.filter(pk__in=blocked, state=waiting), reason=reason, actor=actor
     )
+
+
+@receiver(coding_available, dispatch_uid="sync_release_on_coding_available")
+def release_on_coding_available(sender: Any, *, pair: ConnectionPair, kind: str, netsuite_ids: Iterable[str],
+                                reason: str = RELEASE_REASON, actor: str = "", **kwargs: Any) -> int:
+    return release_waiting_records(pair=pair, kind=kind, netsuite_ids=netsuite_ids, reason=reason, actor=actor)
