@@ -41,6 +41,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # calls an https:// URL (docs/netsuite-push.md), which is never redirected, while a plain-HTTP push would be
 # (losing its body), so the webhook is deliberately not exempt: its payloads are business data.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Load balancers often probe the web host over plain HTTP behind the TLS proxy; a redirect would read as
+# "unhealthy". The health answer carries no secret and takes no input.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 SECURE_HSTS_SECONDS = int(env_str("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
@@ -90,6 +93,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files without runserver (scripts/serve): answered before sessions or anything else is touched.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,9 +140,31 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "static"
+# Where `collectstatic` gathers the files that WhiteNoise serves in production (git-ignored by default).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "static")))
+# Development (scripts/demo, scripts/test, DJANGO_DEBUG=false included) serves static files straight from the
+# apps as they are edited, so nothing needs collectstatic. Production serves only what collectstatic
+# gathered, compressed and under content-hashed names that browsers may cache for good.
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if PRODUCTION:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 LOGIN_URL = "admin:login"
+# Admin login throttle (credentials/logins.py): after this many failed logins for one username, or from one
+# address, within the window, every further attempt is refused (even with the right password) until the window
+# has passed. The database holds the failures, so every web process shares the count.
+ADMIN_LOGIN_ATTEMPTS = int(env_str("ADMIN_LOGIN_ATTEMPTS", "5"))
+ADMIN_LOGIN_WINDOW_SECONDS = int(env_str("ADMIN_LOGIN_WINDOW_SECONDS", "900"))
+if ADMIN_LOGIN_ATTEMPTS < 1 or ADMIN_LOGIN_WINDOW_SECONDS < 1:
+    raise RuntimeError("ADMIN_LOGIN_ATTEMPTS and ADMIN_LOGIN_WINDOW_SECONDS must be at least 1")
+# Behind a reverse proxy, the header it writes the client's address into (X-Forwarded-For): the login throttle
+# and the webhook's refusal limit count callers by address, and without it the proxy would be everybody.
+# Leave it empty when nothing in front of the connector overwrites that header: a caller could forge it.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER", "").strip()
 
 # django-q2: the ORM broker by default so the demo needs nothing but the database; Redis when
 # Q_BROKER is a redis:// URL. Retry state lives on our rows, so the broker's `retry` is only
@@ -193,6 +220,15 @@ if SYNC_WEBHOOK_REFUSAL_LIMIT < 1 or SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS < 1:
     raise RuntimeError("SYNC_WEBHOOK_REFUSAL_LIMIT and SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS must be at least 1")
 # Where the per-account NetSuite request slots (lock files) live; shared by every worker on the host.
 SYNC_LOCK_DIR = Path(env_str("SYNC_LOCK_DIR", str(LOCAL_DIR / "locks")))
+# Where those slots are kept (sync/concurrency.py): "database" (PostgreSQL advisory locks, shared by every worker
+# host), "files" (SYNC_LOCK_DIR: one host only), or "auto", the database on PostgreSQL and files otherwise.
+# "database" on another engine is refused at start, not quietly turned into files: hosts would exceed the limit.
+SYNC_REQUEST_GATE = env_str("SYNC_REQUEST_GATE", "auto")
+if SYNC_REQUEST_GATE not in {"auto", "database", "files"}:
+    raise RuntimeError(f"SYNC_REQUEST_GATE must be 'auto', 'database' or 'files', not {SYNC_REQUEST_GATE!r}")
+if SYNC_REQUEST_GATE == "database" and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise RuntimeError("SYNC_REQUEST_GATE=database needs PostgreSQL (its advisory locks), but DATABASE_URL is "
+                       f"{DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; use 'files' on a single host")
 
 # --- credentials: oauthlib logs consumer keys, token ids and signature base strings at DEBUG; those
 # are secrets, so its loggers never pass below WARNING whatever LOG_LEVEL or the root logger says.

@@ -282,6 +282,28 @@ class EncryptionCanary(models.Model):
         return f"encryption canary (key {self.key_fingerprint})"
 
 
+class FailedLogin(models.Model):
+    """One refused admin login: the username tried and the address it came from, never what was typed as the
+    password. These rows are the login throttle's count (credentials/logins.py); the database holds them so that
+    every web process sees the same count."""
+
+    username = models.CharField(max_length=150, help_text="As typed, lower-cased; the account may not exist.")
+    client_ip = models.CharField("client address", max_length=50, blank=True,
+                                 help_text="The IPv4 address, or the IPv6 /64 network (one client may rotate "
+                                           "through it).")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "failed admin login"
+        indexes = [
+            models.Index(fields=["username", "at"], name="failed_login_by_username"),
+            models.Index(fields=["client_ip", "at"], name="failed_login_by_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"failed login as {self.username!r} from {self.client_ip or 'an unknown address'}"
+
+
 def _is_time_zone(name: str) -> bool:
     try:
         zoneinfo.ZoneInfo(name)

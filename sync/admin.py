@@ -306,12 +306,30 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
+class RateLimitedFilter(admin.SimpleListFilter):
+    """Refused rows whose source went on to be answered 429: where a flood or a misconfigured script shows."""
+
+    title = "later refusals counted (429)"
+    parameter_name = "rate_limited"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> QuerySet[WebhookEvent]:
+        if self.value() == "yes":
+            return queryset.filter(refusals_counted__gt=0)
+        if self.value() == "no":
+            return queryset.filter(refusals_counted=0)
+        return queryset
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("received_at", "connection_slug", "record_type", "record_id", "event_type", "status",
-                    "http_status", "reason")
-    list_filter = ("status", "record_type", "event_type")
-    search_fields = ("=event_id", "=record_id")
+                    "http_status", "reason", "client_ip", "refusals_counted")
+    # Addresses are too many to list as filter choices: searching one exactly finds its rows instead.
+    list_filter = ("status", RateLimitedFilter, "record_type", "event_type")
+    search_fields = ("=event_id", "=record_id", "=client_ip")
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:

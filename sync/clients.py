@@ -3,13 +3,12 @@
 import logging
 
 import requests
-from django.conf import settings
 
 from credentials.errors import ConnectionFailed
 from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import JaggaerConnection, NetSuiteConnection
 from credentials.netsuite_auth import netsuite_session
-from sync.concurrency import AccountGate
+from sync.concurrency import request_gate
 from sync.jaggaer_client import JaggaerClient
 from sync.netsuite_client import NetSuiteClient
 
@@ -22,7 +21,7 @@ def netsuite_client(connection: NetSuiteConnection) -> NetSuiteClient:
     session = netsuite_session(connection=connection)
     limit = connection.concurrency_limit or connection.reported_concurrency_limit or (
         lambda: _reported_limit(connection, session))
-    gate = AccountGate(account=connection.account_id, limit=limit, lock_dir=settings.SYNC_LOCK_DIR)
+    gate = request_gate(account=connection.account_id, limit=limit)
     return NetSuiteClient(session=session, rest_url=connection.rest_url, gate=gate)
 
 
@@ -30,7 +29,10 @@ def _reported_limit(connection: NetSuiteConnection, session: requests.Session) -
     """The integration's own concurrency limit as NetSuite reports it, remembered on the connection; the
     fallback when NetSuite reserves none for it or cannot say."""
     try:
-        response = session.get(f"{connection.rest_url}/system/v1/governanceLimits", timeout=30)
+        # NetSuite counts this request against the limit like any other. It holds slot 0, which the account's
+        # gate has whatever the limit turns out to be.
+        with request_gate(account=connection.account_id, limit=1).slot():
+            response = session.get(f"{connection.rest_url}/system/v1/governanceLimits", timeout=30)
         reported = response.json().get("integrationConcurrencyLimit") if response.ok else None
     except (requests.RequestException, ValueError, AttributeError, ConnectionFailed) as exc:
         logger.info("NetSuite governance limits unreadable for %s (%s); using %d", connection.name,

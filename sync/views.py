@@ -3,6 +3,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from connector_project.callers import caller_address
 from sync.webhooks import MAX_BODY_BYTES, receive_push_event
 
 
@@ -18,12 +19,10 @@ def netsuite_webhook(request: HttpRequest, slug: str) -> JsonResponse:
         announced = 0
     # Never read more than the limit (+1 byte to notice a larger body sent without Content-Length).
     body = request.read(MAX_BODY_BYTES + 1)
-    # REMOTE_ADDR, not X-Forwarded-For: a caller could forge that header to escape the refusal rate limit. Behind
-    # a reverse proxy, let the application server set REMOTE_ADDR from the proxy's header.
     answer = receive_push_event(slug=slug, body=body, body_size=max(announced, len(body)),
                                 content_type=request.META.get("CONTENT_TYPE"),
                                 signature_header=request.headers.get("X-Signature"),
-                                client_ip=request.META.get("REMOTE_ADDR", ""))
+                                client_ip=caller_address(request))
     response = JsonResponse(answer.as_json(), status=answer.http_status)
     if answer.retry_after is not None:
         response["Retry-After"] = str(answer.retry_after)

@@ -23,12 +23,24 @@ class ConcurrencyGovernor:
         # Most accounts answer 429; some answer 400 with the same code (spec 6), which a client must also retry.
         self.over_limit_status = 429
         self._in_flight = 0
+        self._peak = 0
         self._lock = threading.Lock()
 
     @property
     def in_flight(self) -> int:
         with self._lock:
             return self._in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests in flight at once since the last reset_peak(), counting a request refused for
+        going over the limit: it is above the limit exactly when a client sent one request too many."""
+        with self._lock:
+            return self._peak
+
+    def reset_peak(self) -> None:
+        with self._lock:
+            self._peak = self._in_flight
 
     @property
     def effective_limit(self) -> int:
@@ -44,6 +56,7 @@ class ConcurrencyGovernor:
         """Holds one of the limited slots for the duration of a request; raises the over-limit error when none
         is free."""
         with self._lock:
+            self._peak = max(self._peak, self._in_flight + 1)
             if self._in_flight >= self.effective_limit:
                 raise self.over_limit_error()
             self._in_flight += 1

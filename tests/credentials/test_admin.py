@@ -3,12 +3,20 @@
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from credentials.models import JAGGAER_SECRET_FIELDS, NETSUITE_SECRET_FIELDS, JaggaerConnection, NetSuiteConnection
+from credentials.models import (
+    JAGGAER_SECRET_FIELDS,
+    NETSUITE_SECRET_FIELDS,
+    AccessToken,
+    ConnectionPair,
+    JaggaerConnection,
+    NetSuiteConnection,
+)
 from credentials.permissions import FINANCE, INTEGRATION_ADMIN
-from tests.credentials.conftest import make_jaggaer
+from tests.credentials.conftest import make_jaggaer, make_netsuite
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +31,31 @@ def member_of(group: str, username: str) -> Client:
     return browser
 
 
-@pytest.mark.parametrize("path", [
-    "/admin/credentials/netsuiteconnection/", "/admin/credentials/netsuiteconnection/add/",
-    JAGGAER_ADMIN, "/admin/credentials/connectionpair/",
-])
-def test_finance_gets_403_on_the_connection_admin(path: str) -> None:
-    assert member_of(FINANCE, "fiona").get(path).status_code == 403
+def test_finance_gets_403_on_every_page_and_action_of_every_connection_model(netsuite: Any, jaggaer: Any) -> None:
+    make_netsuite(netsuite)
+    make_jaggaer(jaggaer)
+    pair = ConnectionPair.objects.get()  # paired by configure_connection
+    objects = {NetSuiteConnection: pair.netsuite, JaggaerConnection: pair.jaggaer, ConnectionPair: pair}
+    registered = {model for model in admin.site._registry if model._meta.app_label == "credentials"}
+    assert registered == set(objects)  # a connection model added to the admin must be added here
+    finance = member_of(FINANCE, "fiona")
+
+    refused = []
+    for model, obj in objects.items():
+        base = f"/admin/credentials/{model._meta.model_name}/"
+        for page in ["", "add/", f"{obj.pk}/change/", f"{obj.pk}/delete/", f"{obj.pk}/history/"]:
+            refused += [(f"GET {base}{page}", finance.get(base + page).status_code),
+                        (f"POST {base}{page}", finance.post(base + page, {"post": "yes"}).status_code)]
+        actions = ["delete_selected", *(getattr(a, "__name__", a) for a in admin.site._registry[model].actions)]
+        for action in actions:
+            answer = finance.post(base, {"action": action, "_selected_action": [obj.pk]})
+            refused.append((f"action {action} on {base}", answer.status_code))
+    for url in [f"/credentials/netsuite/{pair.netsuite.name}/consent/", "/credentials/netsuite/oauth/callback/"]:
+        refused.append((f"GET {url}", finance.get(url).status_code))
+
+    assert [entry for entry in refused if entry[1] != 403] == []
+    assert "credentials" not in finance.get("/admin/").content.decode()  # not even listed
+    assert ConnectionPair.objects.filter(pk=pair.pk).exists() and not AccessToken.objects.exists()
 
 
 def test_finance_may_manage_mappings_and_read_sync_records_but_not_connections() -> None:

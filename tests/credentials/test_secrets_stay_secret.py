@@ -2,14 +2,17 @@
 command output, exception messages, history rows, admin pages."""
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection as db_connection
 from django.test import Client
+from django_q.models import OrmQ, Task
 
 from credentials.diagnosis import check_connection
 from credentials.errors import ConnectionFailed
@@ -24,28 +27,50 @@ WRONG_SECRET = "wrong-secret-b7c1e0d9"
 CUSTOM_FIELDS = "/j1p/api/public/jcf/v1/customfields"
 
 
-def every_secret(netsuite: Any, jaggaer: Any) -> list[str]:
+def every_secret(netsuite: Any, jaggaer: Any, *, issued_tokens: Iterable[str] = ()) -> list[str]:
+    """The sandboxes' credentials, the wrong secret tests type, and access tokens: those cached now and
+    `issued_tokens` (what the sandboxes handed out, including tokens the connector has since dropped)."""
     demo = netsuite.app.demo_credentials()
+    # Each base64 line of the key's body on its own: a PEM split or re-wrapped somewhere still shows them.
     key_lines = [line for line in demo["oauth2_client_credentials"]["private_key_pem"].splitlines()[1:-1]
-                 if len(line) == 64]
+                 if len(line) >= 16]
     values = [
         *key_lines,
         demo["oauth2_authorization_code"]["client_secret"], demo["oauth2_authorization_code"]["refresh_token"],
         *(demo["tba"][name] for name in ("consumer_key", "consumer_secret", "token_id", "token_secret")),
         jaggaer.app.demo_credentials()["client_secret"], "whsec-acme-0a1b2c3d4e5f", WRONG_SECRET,
-        *(row.token for row in AccessToken.objects.exclude(obtained_at=None)),
+        *(row.token for row in AccessToken.objects.exclude(obtained_at=None)), *issued_tokens,
     ]
     assert all(len(value) >= 16 for value in values)
     return values
 
 
-def raw_database_dump() -> str:
-    """Every row of every table, as the database stores it."""
-    chunks = []
+def table_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (history, task queue, sessions and admin log included), as the database
+    stores it; binary columns as bytes, whose repr shows any text they hold."""
+    rows = {}
     with db_connection.cursor() as cursor:
         for table in db_connection.introspection.table_names():
             cursor.execute(f"SELECT * FROM {db_connection.ops.quote_name(table)}")
-            chunks.append(f"{table}: {cursor.fetchall()!r}")
+            rows[table] = [tuple(bytes(value) if isinstance(value, memoryview) else value for value in row)
+                           for row in cursor.fetchall()]
+    return rows
+
+
+def decoded_rows() -> dict[str, list[Any]]:
+    """What some tables keep encoded, decoded: django-q2's pickled task arguments and results, its signed
+    queued packages, and signed session data. A secret in them would not show in the raw rows."""
+    return {
+        "django_q_task": list(Task.objects.values_list("name", "func", "args", "kwargs", "result")),
+        "django_q_ormq": [queued.task for queued in OrmQ.objects.all()],
+        "django_session": [session.get_decoded() for session in Session.objects.all()],
+    }
+
+
+def raw_database_dump() -> str:
+    """Every row of every table, as the database stores it and with encoded columns decoded."""
+    chunks = [f"{table}: {rows!r}" for table, rows in table_rows().items()]
+    chunks.extend(f"{table} (decoded): {rows!r}" for table, rows in decoded_rows().items())
     return "\n".join(chunks)
 
 
