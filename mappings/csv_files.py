@@ -22,6 +22,7 @@ from mappings.validation import MappingRowChecker, describe_dates
 
 REQUIRED_COLUMNS = ["kind", "netsuite_id", "jaggaer_value"]
 EXPORT_COLUMNS = [*REQUIRED_COLUMNS, "netsuite_name", "valid_from", "valid_to"]
+NOT_TEXT = "holds characters that are not text (NUL or an unpaired surrogate); is the file UTF-8 text?"
 
 
 class MappingImportError(Exception):
@@ -84,7 +85,12 @@ def _parse_day(text: str, column: str, problems: list[str], line: int) -> date |
 def _read_rows(*, pair: ConnectionPair, source: TextIO) -> list[tuple[int, CodingMapping]]:
     """Parses and checks every line; raises MappingImportError listing every problem."""
     reader = csv.DictReader(source)
-    header = [name.strip() for name in reader.fieldnames or []]
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise MappingImportError([f"line {max(reader.line_num, 1)}: the header is not readable CSV ({exc})"]) from None
+    if not all(_is_text(name) for name in header):
+        raise MappingImportError([f"line 1: the header {NOT_TEXT}"])
     missing_columns = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing_columns:
         found = ", ".join(header) or "nothing"
@@ -94,32 +100,54 @@ def _read_rows(*, pair: ConnectionPair, source: TextIO) -> list[tuple[int, Codin
     checker = MappingRowChecker(references=references)
     problems: list[str] = []
     rows: list[tuple[int, CodingMapping]] = []
+    try:
+        _check_lines(reader, pair=pair, checker=checker, problems=problems, rows=rows)
+    except csv.Error as exc:
+        # The csv module stops at the first line it cannot parse (a field over its size limit, a stray carriage
+        # return): what came before is checked, the rest cannot be.
+        problems.append(f"line {reader.line_num}: not readable CSV ({exc}); nothing after it was checked")
+    if problems:
+        raise MappingImportError(problems)
+    return rows
+
+
+def _check_lines(reader: csv.DictReader, *, pair: ConnectionPair, checker: MappingRowChecker, problems: list[str],
+                 rows: list[tuple[int, CodingMapping]]) -> None:
     for cells in reader:
         line = reader.line_num
         if None in cells:
             problems.append(f"line {line}: more cells than the header has columns")
             continue
-
-        def cell(column: str) -> str:
-            return (cells.get(column) or "").strip()
-
+        if not all(_is_text(value) for value in cells.values() if value):
+            problems.append(f"line {line}: {NOT_TEXT}")
+            continue
+        cell = {column: (value or "").strip() for column, value in cells.items()}
         known_problems = len(problems)
         row = CodingMapping(
             pair=pair,
-            kind=cell("kind"),
-            netsuite_id=cell("netsuite_id"),
-            jaggaer_value=cell("jaggaer_value"),
-            valid_from=_parse_day(cell("valid_from"), "valid_from", problems, line),
-            valid_to=_parse_day(cell("valid_to"), "valid_to", problems, line),
+            kind=cell["kind"],
+            netsuite_id=cell["netsuite_id"],
+            jaggaer_value=cell["jaggaer_value"],
+            valid_from=_parse_day(cell.get("valid_from", ""), "valid_from", problems, line),
+            valid_to=_parse_day(cell.get("valid_to", ""), "valid_to", problems, line),
         )
         row_problems = checker.problems(row)
         problems.extend(f"line {line}: {message}" for _, message in row_problems)
         if len(problems) == known_problems:
             problems.extend(f"line {line}: {message}" for message in _clashes(row, rows))
         rows.append((line, row))
-    if problems:
-        raise MappingImportError(problems)
-    return rows
+
+
+def _is_text(value: str) -> bool:
+    """False for what a binary or wrongly decoded file holds and no column can store (PostgreSQL refuses NUL;
+    an unpaired surrogate is not UTF-8): such a line is refused as a whole, without quoting it back."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _clashes(row: CodingMapping, earlier: Iterable[tuple[int, CodingMapping]]) -> list[str]:
@@ -171,7 +199,10 @@ def import_mappings_csv(
                     stored.delete()
                     outcome.deleted += 1
     for code, new_rows in by_code.items():
-        stored_by_start = {stored.valid_from: stored for stored in existing.get(code, [])}
+        # A flow's proposal may share its start with a confirmed row of the code: the file's row updates the
+        # confirmed one (confirming the proposal too would break the one-confirmed-row-per-start constraint).
+        stored_rows = sorted(existing.get(code, []), key=lambda stored: stored.status == CodingMapping.Status.CONFIRMED)
+        stored_by_start = {stored.valid_from: stored for stored in stored_rows}
         for row in new_rows:
             stored = stored_by_start.get(row.valid_from)
             if stored is None:

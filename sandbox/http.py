@@ -5,7 +5,7 @@ import json
 import re
 import socketserver
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -65,8 +65,11 @@ class Request:
 
 @dataclass
 class Response:
+    """`body` as bytes is sent with its Content-Length; an iterable of bytes is streamed as it yields, without
+    one (the answer ends when the iterable does), for answers that trickle in or never end."""
+
     status: int
-    body: bytes = b""
+    body: bytes | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -130,12 +133,16 @@ def parse_environ(environ: dict[str, Any]) -> Request:
 def wsgi_app(handle: Handler) -> Callable:
     """Turns `handle(Request) -> Response` into a WSGI application."""
 
-    def application(environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+    def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         response = handle(parse_environ(environ))
         reason = HTTPStatus(response.status).phrase
-        headers = list(response.headers.items()) + [("Content-Length", str(len(response.body)))]
+        headers = list(response.headers.items())
+        body = response.body
+        if isinstance(body, bytes):
+            headers.append(("Content-Length", str(len(body))))
+            body = [body]
         start_response(f"{response.status} {reason}", headers)
-        return [response.body]
+        return body
 
     return application
 

@@ -2,7 +2,8 @@
 
 Only refusals that guarantee nothing was applied are retried here: 429 and 503 (maintenance), after
 their Retry-After. A 500, a timeout or a dropped connection may follow an applied write, so they are
-raised with `retryable` set and the delivery code looks the object up before it sends it again."""
+raised with `retryable` set and the delivery code looks the object up before it sends it again. So is an
+answer that does not end within a deadline or grows past a size limit (sync/answer_limits.py)."""
 
 import logging
 import time
@@ -15,6 +16,7 @@ from urllib.parse import quote
 import requests
 
 from credentials.errors import ConnectionFailed, Problem
+from sync.answer_limits import AnswerLimits, bounded_request
 from sync.backoff import backoff_delay
 from sync.errors import JaggaerError, bad_answer, jaggaer_error, transport_error
 
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 API = "/j1p/api/public"
 NOT_FOUND = 2  # returnCode of a read by key that found nothing (contract section 2)
 PAGE_SIZE = 100
+# Twice the wait for a first byte: a batch answer is small, so anything slower is a server that trickles.
+DEFAULT_LIMITS = AnswerLimits(deadline=120.0)
 
 
 @dataclass
@@ -68,6 +72,7 @@ class JaggaerClient:
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
         timeout: float = 60.0,
+        limits: AnswerLimits = DEFAULT_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.session = session
@@ -76,6 +81,7 @@ class JaggaerClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.timeout = timeout
+        self.limits = limits
         self._sleep = sleep
         self.requests_made = 0
         self._before_request: Callable[[], None] | None = None
@@ -189,7 +195,8 @@ class JaggaerClient:
                 self._before_request()
             try:
                 self.requests_made += 1
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                response = bounded_request(session=self.session, system="JAGGAER", method=method, url=url,
+                                           timeout=self.timeout, limits=self.limits, **kwargs)
             except requests.RequestException as exc:
                 raise transport_error("JAGGAER", exc) from None
             if response.status_code == 200:

@@ -2,7 +2,9 @@
 
 Every call holds one of the account's request slots, and 429s, the 400 concurrency variant, 5xx,
 timeouts and dropped connections are retried here with jittered back-off: all of them are reads, so
-a retry is always safe. Authentication (and its one renewal on a 401) belongs to the session."""
+a retry is always safe. Authentication (and its one renewal on a 401) belongs to the session. An answer is
+read within a deadline and a size limit (sync/answer_limits.py): one that trickles on or is too large is
+retried like a malformed one."""
 
 import logging
 import random
@@ -14,13 +16,17 @@ from typing import Any
 import requests
 
 from credentials.errors import ConnectionFailed, Problem
+from sync.answer_limits import AnswerLimits, bounded_request
 from sync.backoff import backoff_delay
 from sync.concurrency import AccountGate
 from sync.errors import NetSuiteError, bad_answer, netsuite_error, transport_error
+from sync.storable_text import storable_text
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000  # SuiteQL's largest page (spec section 3)
+# A slow SuiteQL page may take the whole 120 s timeout before its first byte; its body then comes quickly.
+DEFAULT_LIMITS = AnswerLimits(deadline=300.0)
 
 
 class NetSuiteClient:
@@ -34,6 +40,7 @@ class NetSuiteClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         timeout: float = 120.0,
+        limits: AnswerLimits = DEFAULT_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -44,6 +51,7 @@ class NetSuiteClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.timeout = timeout
+        self.limits = limits
         self._sleep = sleep
         self._rng = rng
         self.requests_made = 0  # every HTTP request, retries included: what the pull reports per 1,000 records
@@ -81,9 +89,13 @@ class NetSuiteClient:
             try:
                 with self.gate.slot() if self.gate else nullcontext():
                     self.requests_made += 1
-                    response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                    # Read whole inside the slot: NetSuite counts the request until its answer has been sent.
+                    response = bounded_request(session=self.session, system="NetSuite", method=method, url=url,
+                                               timeout=self.timeout, limits=self.limits, **kwargs)
             except requests.RequestException as exc:
                 error = transport_error("NetSuite", exc)  # type: ignore[assignment]
+            except NetSuiteError as unreadable:
+                error = unreadable
             else:
                 if response.ok:
                     try:
@@ -104,8 +116,8 @@ class NetSuiteClient:
 
 
 def _suiteql_page(response: requests.Response) -> dict:
-    """A SuiteQL page (spec section 3): an object with `items` (objects) and `hasMore`. Anything else, an
-    empty object included, says nothing about NetSuite's data: it must never read as "no rows"."""
+    """A SuiteQL page (spec section 3): an object with `items` (objects of strings) and `hasMore`. Anything
+    else, an empty object included, says nothing about NetSuite's data: it must never read as "no rows"."""
     try:
         page = response.json()
     except ValueError:
@@ -113,4 +125,10 @@ def _suiteql_page(response: requests.Response) -> dict:
     if not (isinstance(page, dict) and isinstance(page.get("items"), list) and isinstance(page.get("hasMore"), bool)
             and all(isinstance(row, dict) for row in page["items"])):
         raise bad_answer("NetSuite", "a SuiteQL page without its items and hasMore", response)
+    if not all(isinstance(value, str) for row in page["items"] for column, value in row.items() if column != "links"):
+        raise bad_answer("NetSuite", "a SuiteQL page whose values are not all text", response)
+    # A NUL or a lone surrogate (from a "\u0000" or "\ud800" escape) in one memo would otherwise fail the
+    # storing of the whole page: rows are kept as text and jsonb.
+    page["items"] = [{column: value if column == "links" else storable_text(value) for column, value in row.items()}
+                     for row in page["items"]]
     return page

@@ -5,12 +5,14 @@ type and revision): its hash tells whether anything changed since the last deliv
 stops the record from going out: codes without a JAGGAER value, records that must be delivered first,
 or NetSuite data we cannot use."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from mappings.models import CodingKind
 from mappings.resolution import CodingResolver, LineCoding, MissingCode, Resolution
+from mappings.validation import JAGGAER_INTERNAL_NAME
 from sync.models import Flow
 from sync.sources import SourceDataError
 
@@ -18,6 +20,14 @@ from sync.sources import SourceDataError
 # "Rejected by Supervisor". approvalstatus 3 is "Rejected".
 REJECTED_PO_STATUSES = frozenset({"C"})
 REJECTED_APPROVAL = "3"
+# JAGGAER's decimal strings have no exponent (contract section 2), so a NetSuite value such as 1E+999999999
+# would be written out digit by digit; no amount, quantity or rate needs more digits either side of the point.
+MAX_DECIMAL_DIGITS = 40
+# The contract's shapes (sections 2 and 5): dates as YYYY-MM-DD, currencies as ISO codes, line numbers as
+# whole numbers from 1 (nine digits are plenty, and keep int() away from huge numbers).
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_LINE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @dataclass
@@ -65,26 +75,104 @@ def build(*, flow: str, source: dict, deleted: bool, resolver: CodingResolver, d
           on: date) -> Built:
     coder = _Coder(resolver, on)
     try:
+        _check_shape(Flow(flow), source)
         built = _BUILDERS[Flow(flow)](source, deleted, coder, dimension_fields)
     except SourceDataError as exc:
         return Built(problem=str(exc))
     return coder.finish(built)
 
 
+# What each builder reads from a source (sync/sources.py): a source stored by another version of the connector,
+# or damaged, fails its own record with a reason instead of stopping the batch with a KeyError.
+_TRANSACTION_SHAPE = {
+    **dict.fromkeys(("id", "tranid", "trandate", "duedate", "entity", "status", "approvalstatus", "currency",
+                     "currency_id", "foreigntotal", "memo", "terms"), str),
+    "coding": dict, "lines": list,
+}
+_SHAPES: dict[Flow, dict[str, type]] = {
+    Flow.GL_ACCOUNTS: {"id": str, "acctnumber": str, "fullname": str, "isinactive": bool},
+    Flow.CLASSIFICATIONS: {"kind": str, "id": str, "fullname": str, "isinactive": bool},
+    Flow.VENDORS: {
+        **dict.fromkeys(("id", "entityid", "companyname", "legalname", "email", "phone", "taxidnum", "currency",
+                         "terms", "termdays"), str),
+        "isinactive": bool, "subsidiaries": list,
+    },
+    Flow.PURCHASE_ORDERS: _TRANSACTION_SHAPE,
+    Flow.VENDOR_BILLS: _TRANSACTION_SHAPE,
+}
+_CODING_SHAPE = dict.fromkeys(("department", "class", "location", "subsidiary"), str)
+_LINE_SHAPE = dict.fromkeys(("id", "linesequencenumber", "itemdisplayname", "memo", "quantity", "rate", "netamount",
+                             "foreignamount", "expenseaccount", "department", "class", "location", "subsidiary",
+                             "createdfrom", "createdfromtranid"), str)
+
+
+def _check_shape(flow: Flow, source: dict) -> None:
+    _check_fields(source, _SHAPES[flow], "")
+    if flow == Flow.CLASSIFICATIONS and source["kind"] not in CodingKind.values:
+        raise _damaged(f"names an unknown kind {source['kind']!r}")
+    if flow == Flow.VENDORS and not all(isinstance(unit, str) for unit in source["subsidiaries"]):
+        raise _damaged("lists subsidiaries that are not ids")
+    if flow in (Flow.PURCHASE_ORDERS, Flow.VENDOR_BILLS):
+        _check_fields(source["coding"], _CODING_SHAPE, "coding ")
+        for line in source["lines"]:
+            _check_fields(line, _LINE_SHAPE, "line ")
+
+
+def _check_fields(data: object, shape: dict[str, type], at: str) -> None:
+    if not isinstance(data, dict):
+        raise _damaged(f"holds a {type(data).__name__} where {at or 'it'} should be an object")
+    for key, kind in shape.items():
+        if not isinstance(data.get(key), kind):
+            raise _damaged(f"has no {at}{key} ({kind.__name__})")
+
+
+def _damaged(what: str) -> SourceDataError:
+    return SourceDataError(f"The record's NetSuite data {what}: read the record from NetSuite again")
+
+
 def decimal_text(value: str, what: str) -> str:
     """JAGGAER's decimal strings: digits, an optional point, no exponent (contract section 2)."""
     try:
         number = Decimal(value)
-    except (InvalidOperation, TypeError):
+    except (ArithmeticError, TypeError, ValueError):
         raise SourceDataError(f"{what} {value!r} is not a number") from None
     if not number.is_finite():
         raise SourceDataError(f"{what} {value!r} is not a number")
+    if not number:
+        return "0"  # also for -0 and 0E-1000000
+    _, digits, exponent = number.as_tuple()
+    # Zeros at the end of the coefficient are not decimal places that count: 1.500 has one.
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if number.adjusted() >= MAX_DECIMAL_DIGITS or -(exponent + zeros) > MAX_DECIMAL_DIGITS:
+        raise SourceDataError(f"{what} {value!r} is out of range (at most {MAX_DECIMAL_DIGITS} digits either "
+                              "side of the point)")
     text = format(number, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _day(value: str, what: str) -> str:
+    if _DAY.fullmatch(value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    raise SourceDataError(f"{what} {value!r} is not a date YYYY-MM-DD")
+
+
+def _currency(value: str, what: str) -> str:
+    if not _CURRENCY.fullmatch(value):
+        raise SourceDataError(f"{what} has the currency {value!r}, not an ISO code such as 'USD'")
+    return value
+
+
 def _reference_value(source: dict, deleted: bool, dimension_fields: dict[str, str], kind: str,
                      internal_name: str) -> Built:
+    # The rule mappings are held to (mappings/validation.py): a value they could never name is no use.
+    if not JAGGAER_INTERNAL_NAME.match(internal_name):
+        raise SourceDataError(f"{CodingKind(kind).label} {internal_name!r} cannot be a JAGGAER value (an "
+                              "internalName: not empty, no line breaks or surrounding spaces)")
     return Built(content={
         "field": dimension_fields[kind],
         "value": {
@@ -121,7 +209,7 @@ def _supplier(source: dict, deleted: bool, coder: _Coder, fields: dict[str, str]
     }
     supplier.update({key: value for key, value in optional.items() if value})
     if source["currency"]:
-        supplier["currencyList"] = [source["currency"]]
+        supplier["currencyList"] = [_currency(source["currency"], f"Vendor {source['id']}")]
     if source["terms"]:
         supplier["paymentTerms"] = _terms(source)
     business_units = sorted({value for unit in units for value in unit.values()})
@@ -133,7 +221,11 @@ def _supplier(source: dict, deleted: bool, coder: _Coder, fields: dict[str, str]
 def _terms(source: dict) -> dict:
     terms: dict = {"code": source["terms"]}
     if source["termdays"]:
-        terms["daysAfter"] = int(Decimal(source["termdays"]))
+        what = f"The days of the payment terms {source['terms']!r}:"
+        days = decimal_text(source["termdays"], what)
+        if not days.isdigit():
+            raise SourceDataError(f"{what} {source['termdays']!r} is not a whole number of days")
+        terms["daysAfter"] = int(days)
     return terms
 
 
@@ -142,10 +234,15 @@ def _header_common(source: dict, what: str) -> None:
         raise SourceDataError(f"The {what} has no document number (tranid)")
     if not source["trandate"]:
         raise SourceDataError(f"The {what} {source['tranid']} has no date (trandate)")
+    _day(source["trandate"], f"The date (trandate) of the {what} {source['tranid']}")
     if not source["currency"]:
         raise SourceDataError(f"The {what} {source['tranid']} has an unknown currency (id {source['currency_id']!r})")
+    _currency(source["currency"], f"The {what} {source['tranid']}")
     if not source["entity"]:
         raise SourceDataError(f"The {what} {source['tranid']} has no vendor")
+    if not (source["entity"].isascii() and source["entity"].isdigit()):
+        raise SourceDataError(f"The vendor of the {what} {source['tranid']} ({source['entity']!r}) is not a NetSuite "
+                              "internal id")
 
 
 def _header_coding(source: dict) -> LineCoding:
@@ -156,6 +253,7 @@ def _header_coding(source: dict) -> LineCoding:
 
 def _lines(source: dict, coder: _Coder, *, invoice: bool) -> list[dict]:
     lines = []
+    numbers: set[str] = set()
     currency = source["currency"]
     for line in source["lines"]:
         number = line["linesequencenumber"] or line["id"]
@@ -164,6 +262,12 @@ def _lines(source: dict, coder: _Coder, *, invoice: bool) -> list[dict]:
             if not (amount or line["quantity"]):
                 continue  # a description or subtotal line: nothing to buy, nothing to code
             raise SourceDataError(f"Line {number} of {source['tranid']} has no GL account (expense account)")
+        if not _LINE_NUMBER.fullmatch(number):
+            raise SourceDataError(f"Line {number!r} of {source['tranid']} has no line number JAGGAER takes (a whole "
+                                  "number from 1)")
+        if number in numbers:
+            raise SourceDataError(f"Line number {number} appears twice on {source['tranid']}")
+        numbers.add(number)
         if line["quantity"]:
             quantity = decimal_text(line["quantity"], f"Line {number} quantity")
             rate = decimal_text(line["rate"] or _unit_price(amount, line["quantity"], number), f"Line {number} rate")
@@ -189,7 +293,7 @@ def _lines(source: dict, coder: _Coder, *, invoice: bool) -> list[dict]:
 def _unit_price(amount: str, quantity: str, number: str) -> str:
     try:
         return str(Decimal(amount) / Decimal(quantity))
-    except (InvalidOperation, ZeroDivisionError, TypeError):
+    except (ArithmeticError, TypeError, ValueError):  # a zero quantity, text, or an overflow
         raise SourceDataError(f"Line {number} has no rate and its amount cannot be divided by its quantity") from None
 
 
@@ -231,7 +335,7 @@ def _invoice(source: dict, deleted: bool, coder: _Coder, fields: dict[str, str])
         "total": {"currency": source["currency"], "value": decimal_text(source["foreigntotal"] or "0", "Total")},
     }
     if source["duedate"]:
-        header["dueDate"] = source["duedate"]
+        header["dueDate"] = _day(source["duedate"], f"The due date of the vendor bill {source['tranid']}")
     po_numbers = sorted({line["createdfromtranid"] for line in source["lines"] if line["createdfromtranid"]})
     if po_numbers:
         header["poNumber"] = po_numbers[0]

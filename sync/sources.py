@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from mappings.models import CodingKind
 from sync.models import Flow
+from sync.storable_text import storable_text
 
 TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 
@@ -188,19 +189,36 @@ def flag(row: dict, column: str) -> bool:
 
 
 def text(row: dict, column: str) -> str:
-    return str(row.get(column) or "")
+    """A column as the text a source keeps ("" when NetSuite left it out). NetSuite renders every value as a
+    string (spec section 3); a number is taken as its digits, anything else is refused."""
+    value = row.get(column)
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise SourceDataError(f"NetSuite sent {column!r} as {type(value).__name__}, not as text")
+    return storable_text(value)
+
+
+def record_id(row: dict, what: str) -> str:
+    """The row's internal id: it keys the record, so a row without a usable one is refused."""
+    value = text(row, "id")
+    if not (value.isascii() and value.isdigit()):
+        raise SourceDataError(f"NetSuite sent a {what} row whose id {value!r} is not an internal id")
+    return value
 
 
 def account_source(row: dict) -> dict:
     return {
-        "id": text(row, "id"), "acctnumber": text(row, "acctnumber"), "fullname": text(row, "fullname"),
+        "id": record_id(row, "GL account"), "acctnumber": text(row, "acctnumber"), "fullname": text(row, "fullname"),
         "accttype": text(row, "accttype"), "isinactive": flag(row, "isinactive"), "parent": text(row, "parent"),
     }
 
 
 def classification_source(row: dict, kind: CodingKind) -> dict:
     return {
-        "kind": str(kind), "id": text(row, "id"), "name": text(row, "name"),
+        "kind": str(kind), "id": record_id(row, CodingKind(kind).label), "name": text(row, "name"),
         "fullname": text(row, "fullname") or text(row, "name"), "isinactive": flag(row, "isinactive"),
         "parent": text(row, "parent"),
     }
@@ -208,12 +226,12 @@ def classification_source(row: dict, kind: CodingKind) -> dict:
 
 def vendor_source(row: dict, subsidiaries: list[str]) -> dict:
     return {
-        "id": text(row, "id"), "entityid": text(row, "entityid"), "companyname": text(row, "companyname"),
+        "id": record_id(row, "vendor"), "entityid": text(row, "entityid"), "companyname": text(row, "companyname"),
         "legalname": text(row, "legalname"), "email": text(row, "email"), "phone": text(row, "phone"),
         "isinactive": flag(row, "isinactive"), "taxidnum": text(row, "taxidnum"),
         "externalid": text(row, "externalid"), "currency": text(row, "currencysymbol"),
         "currency_id": text(row, "currency"), "terms": text(row, "termname"), "termdays": text(row, "termdays"),
-        "subsidiaries": subsidiaries,
+        "subsidiaries": [storable_text(str(subsidiary)) for subsidiary in subsidiaries],
     }
 
 
@@ -233,7 +251,7 @@ def transaction_source(header: dict, lines: list[dict]) -> dict:
         if not flag(line, "mainline") and not flag(line, "taxline")
     ]
     return {
-        "id": text(header, "id"), "tranid": text(header, "tranid"), "type": text(header, "type"),
+        "id": record_id(header, "transaction"), "tranid": text(header, "tranid"), "type": text(header, "type"),
         "trandate": text(header, "trandate"), "duedate": text(header, "duedate"), "entity": text(header, "entity"),
         "status": text(header, "status"), "approvalstatus": text(header, "approvalstatus"),
         "currency": text(header, "currencysymbol"), "currency_id": text(header, "currency"),

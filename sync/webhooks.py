@@ -22,7 +22,6 @@ Answers (small JSON `{"status", "detail"}`, never a secret):
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import re
@@ -37,14 +36,18 @@ from django.utils import timezone
 from django.utils.http import parse_header_parameters
 from django.utils.module_loading import import_string
 
+from connector_project.callers import rate_limit_source
 from credentials.models import NetSuiteConnection
 from sync.models import WebhookEvent
+from sync.storable_text import storable_text
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 # What a row that is not an accepted event keeps of its body: enough to read what was sent.
 SUMMARY_BODY_BYTES = 1024
+# The largest body_size the inbox column holds (PostgreSQL integer): a caller may announce any Content-Length.
+MAX_RECORDED_SIZE = 2**31 - 1
 # Spec section 7: a timestamp more than 5 minutes away from our clock is refused, in either direction.
 SIGNATURE_TOLERANCE_SECONDS = 300
 RECORD_TYPES = frozenset({
@@ -94,7 +97,7 @@ def receive_push_event(*, slug: str, body: bytes, body_size: int, content_type: 
                        signature_header: str | None, client_ip: str) -> PushAnswer:
     """Checks one pushed request and records it in the inbox. `body` is at most the first 64 KiB (+1 byte) of
     what was sent, `body_size` how many bytes were sent or announced; `client_ip` is the caller's address."""
-    slug = _text_for_database(slug)
+    slug = storable_text(slug)
     try:
         return _receive(slug=slug, body=body, body_size=body_size, content_type=content_type,
                         signature_header=signature_header, client_ip=client_ip)
@@ -114,7 +117,7 @@ def _receive(*, slug: str, body: bytes, body_size: int, content_type: str | None
              client_ip: str) -> PushAnswer:
     slug_length = WebhookEvent._meta.get_field("connection_slug").max_length
     request = _Request(
-        slug=slug[:slug_length], client=_client_source(client_ip), body=body, body_size=max(body_size, len(body)),
+        slug=slug[:slug_length], client=rate_limit_source(client_ip), body=body, body_size=max(body_size, len(body)),
         received_at=timezone.now(), connection=NetSuiteConnection.objects.filter(name=slug).first(),
     )
     try:
@@ -173,20 +176,6 @@ def _latest_refusal_of_limited_source(request: _Request) -> int | None:
     return None
 
 
-def _client_source(address: str) -> str:
-    """The caller as the rate limit sees it. An IPv6 client usually holds a whole /64 and could rotate through
-    it, so that network is the source; an IPv4-mapped address is the IPv4 address it maps."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return ""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip)
-
-
 def _accept(request: _Request, fields: dict[str, Any]) -> PushAnswer:
     already = WebhookEvent.objects.filter(
         connection=request.connection, event_id=fields["event_id"],
@@ -232,7 +221,8 @@ def _check_signature(*, secret: str, header: str | None, body: bytes, now: float
         raise _Refusal(401, "The X-Signature header is malformed: expected t=<unix seconds>,v1=<hex HMAC-SHA256>.")
     signed = timestamp.encode("ascii") + b"." + body
     expected = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest().encode("ascii")
-    if not any(hmac.compare_digest(expected, candidate.encode("utf-8")) for candidate in signatures):
+    # "replace": a header can carry what is not UTF-8 (an unpaired surrogate), and it is then simply not a match.
+    if not any(hmac.compare_digest(expected, candidate.encode("utf-8", "replace")) for candidate in signatures):
         raise _Refusal(401, "The signature does not match the body: check the API secret in NetSuite.")
     drift = now - int(timestamp)
     if abs(drift) > SIGNATURE_TOLERANCE_SECONDS:
@@ -244,8 +234,10 @@ def _event_fields(body: bytes) -> dict[str, Any]:
     """The validated event; the first problem found is the refusal."""
     try:
         data = json.loads(body)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise _Refusal(400, "The body is not valid JSON.") from None
+    except RecursionError:
+        raise _Refusal(400, "The body's JSON is nested too deeply to be an event.") from None
     if not isinstance(data, dict):
         raise _Refusal(400, "The body must be a JSON object.")
     missing = [name for name in ("eventId", "recordType", "recordId", "eventType", "occurredAt")
@@ -270,7 +262,7 @@ def _event_fields(body: bytes) -> dict[str, Any]:
     if not isinstance(record_type, str) or record_type.lower() not in RECORD_TYPES:
         raise _Refusal(422, f"Record type {str(record_type)[:40]!r} is not synced; expected one of "
                             f"{', '.join(sorted(RECORD_TYPES))}.")
-    return {"event_id": _text_for_database(event_id), "record_type": record_type.lower(), "record_id": record_id,
+    return {"event_id": storable_text(event_id), "record_type": record_type.lower(), "record_id": record_id,
             "event_type": event_type.lower(), "occurred_at": data["occurredAt"]}
 
 
@@ -289,7 +281,7 @@ def _readable_fields(body: bytes) -> dict[str, str]:
         value = data.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             max_length = WebhookEvent._meta.get_field(column).max_length
-            fields[column] = _text_for_database(str(value))[:max_length]
+            fields[column] = storable_text(str(value))[:max_length]
     return fields
 
 
@@ -299,15 +291,11 @@ def _store(request: _Request, *, fields: dict[str, Any], status: str, http_statu
     kept = request.body if status == _Status.ACCEPTED else request.body[:SUMMARY_BODY_BYTES]
     return WebhookEvent.objects.create(
         received_at=request.received_at, connection=request.connection, connection_slug=request.slug,
-        client_ip=request.client, body=_text_for_database(kept.decode("utf-8", errors="replace")),
-        body_size=request.body_size, body_sha256=hashlib.sha256(request.body[:MAX_BODY_BYTES]).hexdigest(),
+        client_ip=request.client, body=storable_text(kept.decode("utf-8", errors="replace")),
+        body_size=min(request.body_size, MAX_RECORDED_SIZE),
+        body_sha256=hashlib.sha256(request.body[:MAX_BODY_BYTES]).hexdigest(),
         status=status, http_status=http_status, reason=reason, **fields,
     )
-
-
-def _text_for_database(text: str) -> str:
-    # PostgreSQL text cannot hold NUL characters; a hostile body must still leave its inbox row.
-    return text.replace("\x00", "\ufffd")
 
 
 def _is_iso_datetime(value: str) -> bool:
