@@ -2,18 +2,17 @@
 
 from datetime import date, timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
-from django.views.decorators.http import require_POST
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
 from sync.dashboard import flow_panels, stuck_groups
-from credentials.errors import ConnectionFailed
 from sync.errors import RemoteError
 from sync.models import Flow, SyncRecord
 from sync.reconcile import RECONCILED_FLOWS, ReconcileError, reconcile

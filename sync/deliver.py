@@ -367,14 +367,14 @@ class _Batch:
             return
         # Deliveries in one transaction, written in bulk: per-record writes and commits would dominate the
         # run's time.
-        delivered = [(entry, result) for entry, result in zip(group, results) if result.ok]
+        delivered = [(entry, result) for entry, result in zip(group, results, strict=True) if result.ok]
         with transaction.atomic():
             held = self._held([entry.record for entry, _ in delivered])
             self._record_deliveries([(e, r) for e, r in delivered if e.record.pk in held], started)
             for entry, result in delivered:
                 if entry.record.pk not in held:
                     self._claim_lost(entry, result, started)
-        for entry, result in zip(group, results):
+        for entry, result in zip(group, results, strict=True):
             if result.refused:
                 self._result(entry, result, started)
             elif not result.ok:
@@ -477,7 +477,7 @@ class _Batch:
         ])
         events = []
         settled = []
-        for (entry, result), attempt in zip(delivered, attempts):
+        for (entry, result), attempt in zip(delivered, attempts, strict=True):
             record = entry.record
             record.jaggaer_id = result.jaggaer_id or record.jaggaer_id
             if entry.revision is not None:

@@ -3,10 +3,11 @@
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
+from types import MappingProxyType
 
 from django.db.models import Q
 from django.utils import timezone
@@ -18,7 +19,7 @@ LEASE = timedelta(minutes=30)  # renewed as a run progresses; a dead holder bloc
 
 # Leases this thread of work already holds, so that a scheduled run (which leases its whole pull and
 # delivery) can call sync_pass, whose pull asks for the same lease again.
-_held: ContextVar[dict[tuple[int, str], str]] = ContextVar("held_flow_leases", default={})
+_held: ContextVar[Mapping[tuple[int, str], str]] = ContextVar("held_flow_leases", default=MappingProxyType({}))
 
 
 class FlowBusy(Exception):

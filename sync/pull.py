@@ -16,8 +16,8 @@ from django.db import transaction
 from credentials.models import ConnectionPair
 from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
-from sync.locks import extend_lease
 from sync.errors import NetSuiteError, bad_answer
+from sync.locks import extend_lease
 from sync.models import Flow, SyncCursor
 from sync.netsuite_client import MAX_PAGE, NetSuiteClient
 from sync.records import SourceItem, record_deletions, record_sources

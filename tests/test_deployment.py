@@ -23,7 +23,8 @@ from django_q.conf import Conf
 from django_q.tasks import async_task
 
 # The worker tests' helpers: a real `manage.py qcluster` and redis-server, each in its own process.
-from tests.sync.test_worker import Cluster, accepting, environment, redis_url, wait_for  # noqa: F401 - a fixture
+from tests.processes import accepting, wait_for
+from tests.sync.test_worker import Cluster, environment
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

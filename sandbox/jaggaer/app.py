@@ -333,7 +333,7 @@ class JaggaerSandbox:
                                        f'Malformed batch: expected {{"{list_name}": {{"{item_name}": [objects]}}}}'})
         with self._lock:
             outcomes = [apply(item) for item in items]
-            for item, outcome in zip(items, outcomes):
+            for item, outcome in zip(items, outcomes, strict=True):
                 self._received.append({
                     "seq": len(self._received) + 1,
                     "at": self.clock.utcnow().isoformat(),

@@ -10,7 +10,9 @@ from typing import Any
 from sandbox.jaggaer.checks import (
     CURRENCY,
     CURRENCY_SHAPE,
-    DUPLICATE, STALE_REVISION, UNKNOWN_PO,
+    DUPLICATE,
+    STALE_REVISION,
+    UNKNOWN_PO,
     UNKNOWN_SUPPLIER,
     ItemCheck,
 )

@@ -106,7 +106,7 @@ class _Renderer:
 def _rows(conn: sqlite3.Connection, sql: str, args: tuple) -> list[dict[str, Any]]:
     cursor = conn.execute(sql, args)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def find_id(conn: sqlite3.Connection, *, kind: str, record_id: str) -> int:

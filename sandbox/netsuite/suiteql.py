@@ -9,6 +9,7 @@ would not is done here on purpose:
 - every value is a string, NULL columns are omitted, unnamed expressions are expr1, expr2...;
 - `a || NULL` is `a` (Oracle treats NULL as the empty string when concatenating)."""
 
+import itertools
 import math
 import re
 import sqlite3
@@ -28,7 +29,16 @@ from sqlglot.tokens import TokenType
 
 from sandbox.netsuite.errors import NetSuiteError
 from sandbox.netsuite.schema import (
-    DATE, DATETIME, DISPLAY_EXPRESSIONS, NEVER_NULL, NUM, STATUSES, TABLES, TEXT, TRANSACTION_TYPES, UNIQUE_KEYS,
+    DATE,
+    DATETIME,
+    DISPLAY_EXPRESSIONS,
+    NEVER_NULL,
+    NUM,
+    STATUSES,
+    TABLES,
+    TEXT,
+    TRANSACTION_TYPES,
+    UNIQUE_KEYS,
 )
 
 MAX_LIMIT = 1000
@@ -599,7 +609,7 @@ def _reject_date_literals(query: str) -> None:
         tokens = sqlglot.Dialect.get_or_raise("oracle").tokenize(query)
     except SqlglotError as error:
         raise query_error() from error
-    for token, following in zip(tokens, tokens[1:]):
+    for token, following in itertools.pairwise(tokens):
         if token.token_type in (TokenType.DATE, TokenType.TIMESTAMP) and following.token_type == TokenType.STRING:
             raise query_error(f"{INVALID_QUERY} {token.text.upper()} literals are not supported: "
                               "use TO_DATE or TO_TIMESTAMP.")
@@ -681,7 +691,7 @@ class _Renderer:
 
     def row(self, values: tuple, outputs: list[_Output]) -> dict[str, Any]:
         row: dict[str, Any] = {"links": []}
-        for value, output in zip(values, outputs):
+        for value, output in zip(values, outputs, strict=False):
             if value is not None and output.name not in row:
                 row[output.name] = self.value(value, output.kind)
         return row

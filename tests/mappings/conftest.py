@@ -80,8 +80,9 @@ def waiting_record(pair: ConnectionPair) -> Callable[..., object]:
 
 
 def make_finance_user(username: str = "fiona", password: str | None = None):
-    """A staff member of the Finance group (no usable password unless given: hashing one is slow). The group and its permissions come from the credentials app's
-    migrations; the mappings permissions are added here too so these tests do not depend on that order."""
+    """A staff member of the Finance group (no usable password unless given: hashing one is slow). The group
+    and its permissions come from the credentials app's migrations; the mappings permissions are added here
+    too so these tests do not depend on that order."""
     from django.contrib.auth.models import Group, Permission, User
 
     user = User.objects.create_user(username=username, password=password, is_staff=True)

@@ -1,32 +1,16 @@
 """A finance user, in a real browser, maps an account that holds a vendor bill back and sees the change in
 the mapping's history. Debian's Chromium, driven by Playwright; nothing is downloaded."""
 
-from collections.abc import Iterator
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from mappings.models import CodingMapping
 from sync.models import MissingCoding, SyncRecord
 from tests.mappings.conftest import load_gl_accounts, load_jaggaer_values, make_finance_user, make_pair
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
-]
 PASSWORD = "ledger-2026-pass"
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS, headless=True)
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)

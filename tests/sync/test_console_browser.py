@@ -11,7 +11,6 @@ from playwright.sync_api import Page
 
 from sync.models import SyncRecord
 from sync.schedules import sweep_due_deliveries
-from tests.mappings.test_browser import page  # noqa: F401  (the headless Chromium fixture)
 from tests.sync.test_console import po_waiting_for_gl_mapping
 
 

@@ -7,9 +7,9 @@ from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import AccessToken
 from mappings.models import CodingKind, CodingMapping
 from sync.clients import netsuite_client
+from sync.deliver import DeliveryReport, _Batch, claim
 from sync.jaggaer_client import JaggaerClient
 from sync.models import MissingCoding, SyncAttempt, SyncRecord
-from sync.deliver import DeliveryReport, _Batch, claim
 from sync.pull import pull
 from sync.run import Clients, sync_pass
 from tests.sync.helpers import coding_of, netsuite_rows

@@ -53,7 +53,7 @@ def test_a_line_only_edit_is_delivered_as_an_update(pair, netsuite, jaggaer):
     sync_pass(pair=pair, flows=UP_TO_POS)
 
     po = jaggaer.app.purchase_orders[po_number]
-    line = next(l for l in po["poLineList"]["poLine"] if l["lineNumber"] == 1)
+    line = next(sent for sent in po["poLineList"]["poLine"] if sent["lineNumber"] == 1)
     assert line["description"] == "Only this line changed"
     assert po["poHeader"]["revisionNumber"] == 1
 

@@ -16,13 +16,13 @@ import pytest
 from django.db import connection
 from django_q.models import Task
 
-from sync.concurrency import (SERVER_KEEPALIVES, AccountGate, AdvisoryLocks, LockFiles, SlotUnavailable,
-                              request_gate)
+from sync.concurrency import SERVER_KEEPALIVES, AccountGate, AdvisoryLocks, LockFiles, SlotUnavailable, request_gate
 from sync.models import SyncRecord, SyncRun
 from sync.run import FLOWS_IN_ORDER
 from sync.schedules import ensure_schedules
+from tests.processes import wait_for
 from tests.sync.test_clients import run_in_threads
-from tests.sync.test_worker import Cluster, environment, redis_url, wait_for  # noqa: F401 - redis_url: a fixture
+from tests.sync.test_worker import Cluster, environment
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TASK = "sync.tasks.run_scheduled_flow"

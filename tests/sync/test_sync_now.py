@@ -34,7 +34,7 @@ def test_full_sync_lands_every_vendor_gl_value_po_and_bill_with_the_coding_of_ev
     assert len(purchase_orders) == len(netsuite_rows(netsuite, "SELECT id FROM transaction WHERE type = 'PurchOrd'"))
     for line in expected_lines:
         po = purchase_orders[line["tranid"]]
-        sent = {int(l["lineNumber"]): l for l in po["poLineList"]["poLine"]}[int(line["linesequencenumber"])]
+        sent = {int(sent["lineNumber"]): sent for sent in po["poLineList"]["poLine"]}[int(line["linesequencenumber"])]
         coding = coding_of(sent.get("customFieldValueSetList"))
         assert coding["GLAccount"] == line.get("acctnumber", line["expenseaccount"])
         assert coding.get("CostCenter") == line.get("department")

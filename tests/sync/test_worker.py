@@ -3,13 +3,10 @@ process: a one-minute schedule runs, missed runs are caught up per each schedule
 killed in the middle of a run does not leave its flow locked for longer than the lease."""
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,18 +20,11 @@ from django_q.scheduler import scheduler
 
 from sync.models import FlowLock, FlowSchedule, SyncRun
 from sync.schedules import enqueue_run, install_periodic_tasks, run_scheduled_flow, save_schedule
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 Kind = FlowSchedule.Kind
-
-
-def wait_for(condition: Callable[[], object], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {seconds:g} s for {what}")
-        time.sleep(0.2)
 
 
 def environment(*, lock_dir: Path, broker: str) -> dict[str, str]:
@@ -138,31 +128,6 @@ def test_a_worker_killed_mid_run_blocks_its_flow_only_until_the_lease_expires(pa
         [ran] = run_scheduled_flow(schedule_id=gl_accounts.pk)
     assert ran.succeeded is True and ran.delivered > 0
     assert FlowLock.objects.get(pair=pair, flow="gl_accounts").holder == ""
-
-
-def accepting(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture
-def redis_url(tmp_path) -> Iterator[str]:
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed (Debian package redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: accepting(port), seconds=10, what="redis-server")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_with_q_broker_set_to_redis_the_cluster_takes_its_tasks_from_redis(pair, tmp_path, settings, redis_url):

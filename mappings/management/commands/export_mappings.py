@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mappings.csv_files import export_mappings_csv
 from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
+from mappings.csv_files import export_mappings_csv
 
 
 class Command(BaseCommand):

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError
 
+from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
 from mappings.csv_files import MappingImportError, import_mappings_csv
 from mappings.models import CodingMapping
-from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
 
 
 def os_login_name() -> str:

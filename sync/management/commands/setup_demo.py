@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django_q.models import Schedule
 
-from mappings.models import CodingRule, PairCodingRule
 from credentials.pairs import add_pair_arguments
+from mappings.models import CodingRule, PairCodingRule
 from sync.commands import chosen_pair
 from sync.schedules import describe, ensure_schedules, install_periodic_tasks
 
