@@ -69,13 +69,13 @@ def _confirmed_mappings(pair_id: int, codes: set[tuple[str, str]]) -> dict[tuple
 
 
 @dataclass(frozen=True)
-class MissingCode:
+class MissingCodeLink:
     description: str
     link_text: str
     link_url: str
 
 
-def missing_codes_of(record: SyncRecord) -> list[MissingCode]:
+def missing_codes_of(record: SyncRecord) -> list[MissingCodeLink]:
     """The NetSuite codes a record waits for, described, each with the link that maps it."""
     codes = set(record.missing_codings.values_list("kind", "netsuite_id"))
     references = ReferenceIndex(pair=record.pair, dimension_fields=dimension_fields_of(record.pair.jaggaer),
@@ -85,7 +85,7 @@ def missing_codes_of(record: SyncRecord) -> list[MissingCode]:
     for kind, netsuite_id in sorted(codes):
         text, url = mapping_link(pair_id=record.pair_id, kind=kind, netsuite_id=netsuite_id,
                                  confirmed_id=confirmed.get((kind, netsuite_id)))
-        found.append(MissingCode(description=references.describe(kind, netsuite_id), link_text=text, link_url=url))
+        found.append(MissingCodeLink(description=references.describe(kind, netsuite_id), link_text=text, link_url=url))
     return found
 
 

@@ -6,11 +6,6 @@ import requests
 
 from credentials.errors import ConnectionFailed
 
-# JAGGAER item codes (JAGGAER contract, section 2): the ones that a later attempt can cure without
-# anybody touching the data. UNKNOWN_CUSTOM_FIELD_VALUE waits for a value, UNKNOWN_SUPPLIER and
-# UNKNOWN_PO for a dependency; VALIDATION and STALE_REVISION will fail the same way again.
-JAGGAER_RETRYABLE_ITEM_CODES = frozenset({"UNKNOWN_CUSTOM_FIELD_VALUE", "UNKNOWN_SUPPLIER", "UNKNOWN_PO"})
-
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 

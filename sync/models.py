@@ -19,7 +19,6 @@ class ErrorKind(models.TextChoices):
     SOURCE_DATA = "source_data", "Bad data from NetSuite"
     REJECTED = "rejected", "Rejected by JAGGAER"
     REMOTE = "remote", "JAGGAER or network problem"
-    AUTH = "auth", "Authentication"
 
 
 class SyncRecord(models.Model):

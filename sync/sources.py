@@ -26,8 +26,7 @@ class SourceDataError(ValueError):
 class Stream:
     """One keyed SuiteQL stream of a flow: rows changed after a cursor, in a unique order.
 
-    `keys` are the columns after the timestamp that make the order unique; `record_key` names the column
-    whose value is the changed record's NetSuite id (for streams that find records, not read them)."""
+    `keys` are the columns after the timestamp that make the order unique."""
 
     name: str
     select: str
@@ -35,7 +34,6 @@ class Stream:
     timestamp: str
     keys: tuple[str, ...]
     where: str = "1 = 1"
-    record_key: str = "id"
 
 
 @dataclass(frozen=True)
@@ -123,7 +121,6 @@ def line_change_stream(flow: str) -> Stream:
         timestamp="tl.linelastmodifieddate",
         keys=("tl.transaction", "tl.id"),
         where=f"t.type = '{TRANSACTION_TYPES[flow]}'",
-        record_key="transactionid",
     )
 
 
@@ -135,7 +132,6 @@ def deletion_stream(flow: str) -> Stream:
         timestamp="d.deleteddate",
         keys=("d.recordid",),
         where=f"d.recordtype = '{DELETED_RECORD_TYPES[flow]}'",
-        record_key="recordid",
     )
 
 

@@ -1,4 +1,4 @@
-"""django-q2 tasks: thin wrappers that take ids."""
+"""django-q2's entry points: each calls the one function of the module that owns the work."""
 
 from sync import schedules
 from sync.push import process_due_events, process_event
