@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
 from mappings.identity import propose_identity_mappings
 from mappings.models import CodingKind
@@ -57,13 +58,25 @@ class Progress:
 def sync_pass(*, pair: ConnectionPair, flows: Iterable[str] | None = None, trigger: str = "sync_now",
               window: Window | None = None, clients: Clients | None = None,
               progress: Callable[[Progress], None] | None = None) -> list[FlowOutcome]:
-    """Pulls and delivers each flow. A flow whose pull another process is running is only delivered."""
+    """Pulls and delivers each flow. A flow whose pull another process is running is only delivered. A flow
+    that fails (its run records why) does not keep the later flows from running: their records may not
+    depend on it, and those that do wait for it. The first failure is raised once every flow has run, except
+    a refused login, which no other flow could get past either."""
     clients = clients or Clients.for_pair(pair)
     chosen = set(flows or FLOWS_IN_ORDER)
     outcomes = []
+    first_failure: Exception | None = None
     for flow in [f for f in FLOWS_IN_ORDER if f in chosen]:
-        outcomes.append(_run_flow(pair=pair, flow=flow, trigger=trigger, window=window, clients=clients,
-                                  progress=progress))
+        try:
+            outcomes.append(_run_flow(pair=pair, flow=flow, trigger=trigger, window=window, clients=clients,
+                                      progress=progress))
+        except ConnectionFailed:
+            raise
+        except Exception as exc:
+            logger.warning("Flow %s of %s failed: %s", flow, pair, failure_words(exc))
+            first_failure = first_failure or exc
+    if first_failure is not None:
+        raise first_failure
     return outcomes
 
 

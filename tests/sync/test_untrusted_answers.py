@@ -322,3 +322,28 @@ def test_a_delivery_whose_claim_another_process_took_over_is_not_recorded_by_the
     assert len(created) == len(set(created))
     assert not SyncRecord.objects.filter(flow="purchase_orders").exclude(
         state__in=[State.DELIVERED, State.SKIPPED]).exists()
+
+
+def test_a_flow_whose_pull_fails_does_not_keep_the_later_flows_of_the_pass_from_running(
+        pair, netsuite, jaggaer, clients):
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications"], clients=clients)
+    netsuite.app.dataset.update_purchase_order(open_po(netsuite)["id"], memo="Edited while vendors fail")
+    # Every vendor page stays broken while the other flows' reads are fine (the sandbox breaks answers by path,
+    # and all SuiteQL shares one path, so the vendor queries are picked out here).
+    read = clients.netsuite.suiteql
+
+    def suiteql(*, query: str, **kwargs):
+        if "FROM vendor v" in query:
+            raise NetSuiteError(system="NetSuite", message="NetSuite answered with a broken page", retryable=True,
+                                code="BAD_ANSWER")
+        return read(query=query, **kwargs)
+
+    clients.netsuite.suiteql = suiteql
+
+    with pytest.raises(NetSuiteError):
+        sync_pass(pair=pair, flows=["vendors", "purchase_orders", "vendor_bills"], clients=clients)
+
+    runs = {run.flow: run for run in SyncRun.objects.filter(flow__in=["vendors", "purchase_orders", "vendor_bills"])}
+    assert not runs["vendors"].succeeded and "broken page" in runs["vendors"].message
+    assert runs["purchase_orders"].succeeded and runs["vendor_bills"].succeeded
+    assert SyncRecord.objects.filter(flow="purchase_orders").exists()
