@@ -325,17 +325,25 @@ class _Batch:
         else's object, and the record failed."""
         header = found.get("poHeader") or found.get("header") or found
         if str(header.get("externalId", "")) not in ("", record.netsuite_id):
-            number = header.get("poNumber") or header.get("supplierInvoiceNumber")
-            self._settle(record, State.FAILED,
-                         f"JAGGAER already has {number} for another NetSuite record (externalId "
-                         f"{header.get('externalId')}): rename one of them", kind=ErrorKind.REJECTED, code="DUPLICATE",
-                         action="lookup", built=built)
+            self._settle(record, State.FAILED, self._duplicate_words(record, str(header.get("externalId"))),
+                         kind=ErrorKind.REJECTED, code="DUPLICATE", action="lookup", built=built)
             return None
         record.in_jaggaer = True
         if "revisionNumber" in header:
             record.jaggaer_revision = int(header["revisionNumber"])
         record.jaggaer_id = str(found.get("id") or header.get("id") or record.jaggaer_id)
         return True
+
+    def _duplicate_words(self, record: SyncRecord, other_id: str) -> str:
+        """Why a record fails on a number another NetSuite record holds in JAGGAER, in the words of its own
+        document (an invoice also names a PO, which is not what clashes) and with what fixes it."""
+        number = record.document_number or record.netsuite_id
+        if self.flow == Flow.VENDOR_BILLS:
+            vendor = f" from {record.label}" if record.label else ""
+            return (f"Invoice {number}{vendor} already exists in JAGGAER (NetSuite bill {other_id}). Change the "
+                    "bill number in NetSuite, then replay.")
+        return (f"Purchase order {number} already exists in JAGGAER (NetSuite purchase order {other_id}). Change "
+                "the PO number in NetSuite, then replay.")
 
     def _wait_for_mapping(self, record: SyncRecord, built: Built, decision: "_Held") -> None:
         self._settle(record, decision.state, decision.reason, action="build", built=built, missing=True,

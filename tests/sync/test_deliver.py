@@ -268,3 +268,24 @@ def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(p
     record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
     assert record.state == State.PENDING and record.next_attempt_at <= timezone.now()
     assert record.events.first().reason == "A mapping it needs was saved meanwhile"
+
+
+def test_an_invoice_number_another_bill_holds_in_jaggaer_fails_naming_the_bill_and_the_fix(
+        pair, netsuite, jaggaer):
+    sync_pass(pair=pair)
+    first = netsuite_rows(netsuite, "SELECT t.id, t.tranid, t.entity, BUILTIN.DF(t.entity) AS vendor FROM transaction t "
+                                    "WHERE t.type = 'VendBill' ORDER BY t.id")[0]
+    po = netsuite_rows(netsuite, "SELECT id FROM transaction WHERE type = 'PurchOrd' AND entity = ? AND status = 'B' "
+                                 "ORDER BY id", [int(first["entity"])])[0]
+    # The same vendor's second bill is keyed in NetSuite with the first one's number.
+    second = netsuite.app.dataset.create_vendor_bill(po_id=po["id"], tranid=first["tranid"])
+
+    sync_pass(pair=pair, flows=["vendor_bills"])
+
+    record = SyncRecord.objects.get(flow="vendor_bills", netsuite_id=second)
+    assert record.state == State.FAILED and record.last_error_code == "DUPLICATE"
+    assert record.last_error_message == (
+        f"Invoice {first['tranid']} from {first['vendor']} already exists in JAGGAER (NetSuite bill {first['id']}). "
+        "Change the bill number in NetSuite, then replay.")
+    invoice = jaggaer.app.invoices[(first["entity"], first["tranid"])]["header"]
+    assert invoice["externalId"] == first["id"]
