@@ -62,6 +62,20 @@ def test_replaying_failed_records_delivers_them_once_the_cause_is_gone(pair, net
     assert "Replayed" in capsys.readouterr().out
 
 
+def test_a_replay_whose_records_fail_again_lists_each_reason_and_exits_non_zero(pair, netsuite, jaggaer, capsys):
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    jaggaer.app.add_fault(kind="batch_failure", return_code=1, message="Import rejected", path=PO_PATH)
+    sync_pass(pair=pair, flows=["purchase_orders"])
+    failed = list(SyncRecord.objects.filter(flow="purchase_orders", state=State.FAILED).order_by("pk"))
+    assert failed
+
+    with pytest.raises(CommandError, match=f"{len(failed)} of {len(failed)} replayed record\\(s\\) failed again"):
+        call_command("replay", "--state", "failed")
+
+    out = capsys.readouterr().out
+    assert f"Failed again: {failed[0]} (id {failed[0].pk}): " in out and "Import rejected" in out
+
+
 def test_replaying_a_delivered_purchase_order_sends_the_next_revision_not_a_duplicate(pair, netsuite, jaggaer):
     sync_pass(pair=pair)
     record = SyncRecord.objects.filter(flow="purchase_orders", state=State.DELIVERED).first()

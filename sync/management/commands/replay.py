@@ -28,8 +28,8 @@ class Command(BaseCommand):
             records = records.filter(state__in=options["state"])
         if options["flow"]:
             records = records.filter(flow__in=options["flow"])
-        count = records.count()
-        if count == 0:
+        chosen = list(records.values_list("pk", flat=True))
+        if not chosen:
             self.stdout.write("No record matches: nothing replayed.")
             return
         with plain_errors():
@@ -37,4 +37,10 @@ class Command(BaseCommand):
         for flow, report in reports.items():
             counts = ", ".join(f"{n} {state}" for state, n in sorted(report.counts.items()))
             self.stdout.write(f"{Flow(flow).label}: {counts}")
-        self.stdout.write(f"Replayed {count} record(s).")
+        self.stdout.write(f"Replayed {len(chosen)} record(s).")
+        # A replay that failed again is not a success: each failure with its reason, and a non-zero exit.
+        failed = SyncRecord.objects.filter(pk__in=chosen, state=SyncRecord.State.FAILED).order_by("pk")
+        for record in failed:
+            self.stdout.write(f"Failed again: {record} (id {record.pk}): {record.last_error_message}")
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(chosen)} replayed record(s) failed again (listed above).")
