@@ -100,6 +100,10 @@ class MappingForm(forms.ModelForm):
         )
         for field, message in checker.problems(row):
             self.add_error(field, message)
+        proposed = CodingMapping.Status.PROPOSED
+        if self.instance.status == proposed and "jaggaer_value" in self.changed_data and cleaned.get("status") == proposed:
+            # A person who changes the value the flow proposed has decided on it: that is the confirmation.
+            cleaned["status"] = self.instance.status = CodingMapping.Status.CONFIRMED
         same_code = CodingMapping.objects.filter(pair=pair, kind=row.kind, netsuite_id=row.netsuite_id)
         if cleaned.get("status") == CodingMapping.Status.CONFIRMED:
             same_code = same_code.exclude(status=CodingMapping.Status.PROPOSED)  # superseded on save
@@ -242,6 +246,11 @@ class CodingMappingAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         if form.warning:
             self.message_user(request, f"Saved with a warning: {form.warning}", messages.WARNING)
+        if obj.status == CodingMapping.Status.PROPOSED:
+            self.message_user(request, "Saved as a proposal: nothing uses this mapping and no held record goes out "
+                              "until its status is Confirmed.", messages.WARNING)
+        for sentence in getattr(obj, "announced", []):
+            self.message_user(request, sentence)
 
     @admin.action(description="Confirm selected proposals", permissions=["change"])
     def confirm_selected_proposals(self, request: HttpRequest, queryset: QuerySet[CodingMapping]) -> None:

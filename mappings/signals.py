@@ -11,7 +11,8 @@ from django.dispatch import Signal, receiver
 from mappings.models import CodingMapping
 
 # Sent with pair (ConnectionPair), kind (CodingKind value), netsuite_ids (list of str), reason (str) and
-# actor (the username that caused it, or "").
+# actor (the username that caused it, or ""). A listener may answer with a sentence for the person who saved
+# the mapping ("Released 3 held records (2 POs, 1 bill)").
 coding_available = Signal()
 
 
@@ -19,7 +20,9 @@ coding_available = Signal()
 def announce_confirmed_mapping(sender: type[CodingMapping], instance: CodingMapping, **kwargs: Any) -> None:
     if instance.status == CodingMapping.Status.CONFIRMED:
         user = getattr(instance, "_history_user", None)
-        coding_available.send(
+        answers = coding_available.send(
             sender=CodingMapping, pair=instance.pair, kind=instance.kind, netsuite_ids=[instance.netsuite_id],
             reason=f"Mapping saved: {instance}", actor=user.get_username() if user is not None else "",
         )
+        # Read by the admin, which tells the person who saved what the save set free.
+        instance.announced = [answer for _, answer in answers if isinstance(answer, str)]

@@ -188,3 +188,35 @@ def test_history_shows_who_changed_a_mapping(finance_client, pair) -> None:
 
     assert history.count("fiona") >= 2
     assert "6110" in history
+
+
+def test_a_proposed_value_that_finance_changes_is_confirmed_and_releases_the_held_records(
+        finance_client, pair, waiting_record) -> None:
+    load_jaggaer_values(pair, "gl_account", "6000", "6100")
+    proposal = CodingMapping.objects.create(pair=pair, kind="gl_account", netsuite_id="123", jaggaer_value="6100",
+                                            status=CodingMapping.Status.PROPOSED)
+    held = [waiting_record(("gl_account", "123")), waiting_record(("gl_account", "123"))]
+    change_url = reverse("admin:mappings_codingmapping_change", args=[proposal.pk])
+
+    response = finance_client.post(change_url, add_form(pair, jaggaer_value="6000", status="proposed"), follow=True)
+
+    proposal.refresh_from_db()
+    assert (proposal.jaggaer_value, proposal.status) == ("6000", CodingMapping.Status.CONFIRMED)
+    assert "Released 2 held records (2 bills)." in text_of(response)
+    assert {record.state for record in SyncRecord.objects.filter(pk__in=[r.pk for r in held])} == {"pending"}
+
+
+def test_a_proposal_saved_unchanged_says_that_nothing_uses_it_until_confirmed(finance_client, pair,
+                                                                               waiting_record) -> None:
+    load_jaggaer_values(pair, "gl_account", "6100")
+    proposal = CodingMapping.objects.create(pair=pair, kind="gl_account", netsuite_id="123", jaggaer_value="6100",
+                                            status=CodingMapping.Status.PROPOSED)
+    held = waiting_record(("gl_account", "123"))
+    change_url = reverse("admin:mappings_codingmapping_change", args=[proposal.pk])
+
+    response = finance_client.post(change_url, add_form(pair, status="proposed"), follow=True)
+
+    assert CodingMapping.objects.get(pk=proposal.pk).status == CodingMapping.Status.PROPOSED
+    assert "Saved as a proposal: nothing uses this mapping and no held record goes out until its status is " \
+           "Confirmed." in text_of(response)
+    assert SyncRecord.objects.get(pk=held.pk).state == SyncRecord.State.WAITING_FOR_MAPPING
