@@ -9,17 +9,21 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from credentials.models import ConnectionPair
-from mappings.models import CodingKind, CodingMapping
-from mappings.references import ReferenceIndex, dimension_fields_of
+from mappings.models import CodingKind, CodingMapping, CodingRule
+from mappings.references import ReferenceIndex, coding_rule_of, dimension_fields_of
 
 
 @transaction.atomic
 def propose_identity_mappings(*, pair: ConnectionPair, kind: CodingKind | str, values: Mapping[str, str]) -> int:
     """Called by the gl_accounts and classifications flows after pushing values: `values` maps each NetSuite
     internal id to the internalName pushed for it. A code that has any row already (confirmed or proposed)
-    gets no proposal. Proposals are not used by resolution until finance confirms them. Returns how many
-    were proposed."""
+    gets no proposal, nor does one whose value the pair's same-number rule already picks: such a proposal
+    would change nothing and only clutter the list. Proposals are not used by resolution until finance
+    confirms them. Returns how many were proposed."""
     kind = CodingKind(kind)
+    if coding_rule_of(pair) == CodingRule.SAME_NUMBER:
+        index = ReferenceIndex(pair=pair, dimension_fields=dimension_fields_of(pair.jaggaer), netsuite_ids=list(values))
+        values = {code: value for code, value in values.items() if index.same_number_value(kind, code) != value}
     # Two sync processes may finish the same flow at once: the second waits here and then sees the first's rows.
     ConnectionPair.objects.select_for_update().get(pk=pair.pk)
     taken = set(

@@ -139,3 +139,16 @@ def test_map_by_same_number_maps_only_codes_with_an_identical_active_value(pair,
     assert (outcome.mapped, outcome.already_mapped, outcome.no_identical_value) == (1, 1, 1)
     assert CodingMapping.objects.get(netsuite_id="123").jaggaer_value == "6100"
     assert states(record) == [PENDING]
+
+
+def test_under_the_same_number_rule_only_values_the_rule_would_not_pick_are_proposed(pair) -> None:
+    PairCodingRule.objects.create(pair=pair, rule=CodingRule.SAME_NUMBER)
+    load_gl_accounts(pair, ("123", "6100", "Office Supplies"), ("124", "", "Travel (no number)"))
+
+    # 123 goes out as its number, which the rule picks anyway; 124 has no number, so its id was pushed.
+    proposed = propose_identity_mappings(pair=pair, kind="gl_account", values={"123": "6100", "124": "124"})
+    covered = propose_identity_mappings(pair=pair, kind="department", values={"5": "5"})
+
+    assert (proposed, covered) == (0, 0)
+    assert propose_identity_mappings(pair=pair, kind="gl_account", values={"123": "6100-OLD"}) == 1
+    assert list(CodingMapping.objects.values_list("netsuite_id", "jaggaer_value")) == [("123", "6100-OLD")]

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from credentials.permissions import INTEGRATION_ADMIN
-from mappings.models import CodingMapping
+from mappings.models import CodingMapping, CodingRule, PairCodingRule
 from sync.models import SyncEvent, SyncRecord
 from sync.run import sync_pass
 
@@ -55,7 +55,9 @@ def test_a_replay_from_the_admin_names_who_asked_for_it(pair: Any, netsuite: Any
 
 def test_a_mapping_changed_in_its_form_names_its_user_in_the_history(
         pair: Any, netsuite: Any, jaggaer: Any, ivan: Client) -> None:
-    sync_pass(pair=pair, flows=["gl_accounts"])  # proposes identity mappings, written by no person
+    # Under "explicit only" the flow proposes identity mappings, written by no person.
+    PairCodingRule.objects.filter(pair=pair).update(rule=CodingRule.EXPLICIT_ONLY)
+    sync_pass(pair=pair, flows=["gl_accounts"])
     proposal = CodingMapping.objects.filter(pair=pair, kind="gl_account", status=CodingMapping.Status.PROPOSED)[0]
     change = reverse("admin:mappings_codingmapping_change", args=[proposal.pk])
 
@@ -73,7 +75,7 @@ def test_a_mapping_changed_in_its_form_names_its_user_in_the_history(
 def test_a_csv_import_from_the_admin_names_its_user_in_the_history(
         pair: Any, netsuite: Any, jaggaer: Any, ivan: Client) -> None:
     sync_pass(pair=pair, flows=["gl_accounts"])
-    account = CodingMapping.objects.filter(pair=pair, kind="gl_account")[0].netsuite_id
+    account = SyncRecord.objects.filter(pair=pair, flow="gl_accounts").order_by("pk")[0].netsuite_id
     form = reverse("admin:mappings_codingmapping_csv")
     upload = SimpleUploadedFile("m.csv", f"kind,netsuite_id,jaggaer_value\ngl_account,{account},6000\n".encode())
 
