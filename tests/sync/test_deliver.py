@@ -44,11 +44,8 @@ def test_unmapped_gl_account_waits_with_the_exact_reason_then_delivers_when_the_
     assert list(record.missing_codings.values_list("kind", "netsuite_id")) == [("gl_account", "8")]
     assert record.next_attempt_at > timezone.now()
 
-    # Finance edits the identity row the gl_accounts flow proposed for account 8, and confirms it.
-    mapping = CodingMapping.objects.get(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8")
-    mapping.jaggaer_value = "6000"
-    mapping.status = CodingMapping.Status.CONFIRMED
-    mapping.save()
+    # Finance maps account 8 to the value that replaces 6100.
+    mapping = CodingMapping.objects.create(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8", jaggaer_value="6000")
     record.refresh_from_db()
     assert record.state == State.PENDING and record.next_attempt_at <= timezone.now()
 
@@ -259,9 +256,7 @@ def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(p
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
     batch = _Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport())
     # Finance saves the mapping after the batch loaded the mappings, before it records that the PO waits.
-    mapping = CodingMapping.objects.get(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8")
-    mapping.jaggaer_value, mapping.status = "6000", CodingMapping.Status.CONFIRMED
-    mapping.save()
+    CodingMapping.objects.create(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8", jaggaer_value="6000")
 
     batch.deliver(claim(pair=pair, flow="purchase_orders", size=50))
 
