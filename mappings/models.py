@@ -200,7 +200,14 @@ class CodingMapping(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.netsuite_id} → {self.jaggaer_value}"
+        """In finance's words: "GL account 6900 Trade Shows (old) → 6000", the internal id only when NetSuite's
+        list does not know the code (yet)."""
+        code = NetSuiteReference.objects.filter(
+            reference_list__connection_id=self.pair.netsuite_id, reference_list__kind=self.kind,
+            netsuite_id=self.netsuite_id,
+        ).values_list("number", "name").first()
+        words = " ".join(part for part in code if part) if code else ""
+        return f"{self.get_kind_display()} {words or self.netsuite_id} → {self.jaggaer_value}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.status == self.Status.CONFIRMED:

@@ -220,3 +220,15 @@ def test_a_proposal_saved_unchanged_says_that_nothing_uses_it_until_confirmed(fi
     assert "Saved as a proposal: nothing uses this mapping and no held record goes out until its status is " \
            "Confirmed." in text_of(response)
     assert SyncRecord.objects.get(pk=held.pk).state == SyncRecord.State.WAITING_FOR_MAPPING
+
+
+def test_a_mapping_is_titled_by_the_account_number_and_name_finance_knows(finance_client, pair) -> None:
+    load_gl_accounts(pair, ("13", "6900", "Trade Shows (old)"))
+    load_jaggaer_values(pair, "gl_account", "6000")
+    mapping = CodingMapping.objects.create(pair=pair, kind="gl_account", netsuite_id="13", jaggaer_value="6000")
+    unknown = CodingMapping.objects.create(pair=pair, kind="department", netsuite_id="77", jaggaer_value="CC-1")
+
+    page = text_of(finance_client.get(reverse("admin:mappings_codingmapping_change", args=[mapping.pk])))
+
+    assert "GL account 6900 Trade Shows (old) → 6000" in page
+    assert str(unknown) == "Department 77 → CC-1"
