@@ -55,13 +55,24 @@ class DatalistInput(forms.TextInput):
         )
 
 
-def _netsuite_suggestions() -> list[tuple[str, str]]:
+def _netsuite_suggestions(pair: ConnectionPair | None = None, kind: str = "") -> list[tuple[str, str]]:
+    """NetSuite codes to suggest: of the chosen pair and kind when the form knows them. Internal ids repeat across
+    kinds (class 2 and subsidiary 2), so codes of another kind would put a wrong name beside the id."""
     codes = NetSuiteReference.objects.select_related("reference_list").order_by("reference_list__kind", "number")
+    if pair is not None:
+        codes = codes.filter(reference_list__connection_id=pair.netsuite_id)
+    if kind:
+        codes = codes.filter(reference_list__kind=kind)
     return [(code.netsuite_id, str(code)) for code in codes[:DATALIST_LIMIT]]
 
 
-def _jaggaer_suggestions() -> list[tuple[str, str]]:
+def _jaggaer_suggestions(pair: ConnectionPair | None = None, kind: str = "") -> list[tuple[str, str]]:
+    """Active JAGGAER values to suggest: of the custom field the chosen kind maps to, when the form knows it."""
     values = JaggaerValue.objects.filter(active=True).select_related("field").order_by("field__name", "internal_name")
+    if pair is not None:
+        values = values.filter(field__connection_id=pair.jaggaer_id)
+        if kind:
+            values = values.filter(field__name=dimension_fields_of(pair.jaggaer).get(kind, ""))
     return [(value.internal_name, f"{value.field.name}: {value.description}") for value in values[:DATALIST_LIMIT]]
 
 
@@ -75,6 +86,16 @@ class MappingForm(forms.ModelForm):
         }
 
     warning: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The pair and kind the form is about (posted, prefilled by "Map it", or the row's own) narrow the
+        # suggestions; widgets are the form's own copies, so this touches no other form.
+        pair_id = str(self.data.get("pair") or self.initial.get("pair") or self.instance.pair_id or "")
+        kind = str(self.data.get("kind") or self.initial.get("kind") or self.instance.kind or "")
+        pair = ConnectionPair.objects.select_related("jaggaer").filter(pk=pair_id).first() if pair_id.isdigit() else None
+        self.fields["netsuite_id"].widget.options = lambda: _netsuite_suggestions(pair, kind)
+        self.fields["jaggaer_value"].widget.options = lambda: _jaggaer_suggestions(pair, kind)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -232,3 +232,19 @@ def test_a_mapping_is_titled_by_the_account_number_and_name_finance_knows(financ
 
     assert "GL account 6900 Trade Shows (old) → 6000" in page
     assert str(unknown) == "Department 77 → CC-1"
+
+
+def test_the_map_it_form_names_and_suggests_codes_of_the_chosen_kind_only(finance_client, pair) -> None:
+    load_classifications(pair, "subsidiary", ("2", "Honeycomb US"))
+    load_classifications(pair, "class", ("2", "Retail"), ("3", "Wholesale"))
+    load_jaggaer_values(pair, "class", "2", "3")
+    load_jaggaer_values(pair, "subsidiary", "US-01")
+
+    page = finance_client.get(f"{ADD_URL}?pair={pair.pk}&kind=class&netsuite_id=2").content.decode()
+
+    netsuite_list = re.search(r'<datalist id="id_netsuite_id_suggestions">(.*?)</datalist>', page, re.S).group(1)
+    jaggaer_list = re.search(r'<datalist id="id_jaggaer_value_suggestions">(.*?)</datalist>', page, re.S).group(1)
+    assert "Retail" in netsuite_list and "Wholesale" in netsuite_list and "Honeycomb" not in netsuite_list
+    assert 'value="US-01"' not in jaggaer_list and 'value="3"' in jaggaer_list
+    current = re.search(r'<span class="datalist-current">(.*?)</span>', page).group(1)
+    assert "Retail" in html.unescape(current) and "Honeycomb" not in current
