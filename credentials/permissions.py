@@ -1,5 +1,5 @@
-"""Who may do what: Finance manages mappings and reads sync records but never sees connections;
-Integration admin manages everything the connector owns."""
+"""Who may do what: Finance manages mappings, reads sync records and replays them, but never sees
+connections; Integration admin manages everything the connector owns."""
 
 
 from django.apps import apps
@@ -22,6 +22,7 @@ def grant_group_permissions(*, using: str = "default") -> None:
     finance.permissions.add(
         *permissions.filter(content_type__app_label="mappings"),
         *permissions.filter(content_type__app_label="sync", codename__startswith="view_"),
+        *permissions.filter(content_type__app_label="sync", codename="replay_syncrecord"),
     )
     finance.permissions.remove(*permissions.filter(content_type__app_label="credentials"))
     admins, _ = Group.objects.using(using).get_or_create(name=INTEGRATION_ADMIN)

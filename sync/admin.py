@@ -280,7 +280,7 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
         })
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("sync.change_syncrecord")
+        return request.user.has_perm("sync.replay_syncrecord")
 
 
 def replay_previews(records: list[SyncRecord]) -> list[Preview]:

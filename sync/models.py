@@ -94,6 +94,8 @@ class SyncRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["pair", "flow", "netsuite_id"], name="sync_record_unique_source"),
         ]
+        # Sending records again is finance's daily work; changing them by hand is nobody's.
+        permissions = [("replay_syncrecord", "Can replay sync records")]
         indexes = [
             models.Index(fields=["state", "flow"], name="sync_record_state_flow"),
             models.Index(fields=["pair", "flow", "state", "next_attempt_at"], name="sync_record_due"),

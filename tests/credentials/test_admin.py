@@ -58,14 +58,15 @@ def test_finance_gets_403_on_every_page_and_action_of_every_connection_model(net
     assert ConnectionPair.objects.filter(pk=pair.pk).exists() and not AccessToken.objects.exists()
 
 
-def test_finance_may_manage_mappings_and_read_sync_records_but_not_connections() -> None:
+def test_finance_may_manage_mappings_read_and_replay_sync_records_but_not_touch_connections() -> None:
     finance = User.objects.create_user("fiona", is_staff=True)
     finance.groups.add(Group.objects.get(name=FINANCE))
     perms = finance.get_all_permissions()
 
     assert "sync.view_syncrecord" in perms and "sync.change_syncrecord" not in perms
+    assert "sync.replay_syncrecord" in perms
     assert {p for p in perms if p.startswith("credentials.")} == set()
-    assert all(p.startswith(("mappings.", "sync.view_")) for p in perms)
+    assert all(p.startswith(("mappings.", "sync.view_")) or p == "sync.replay_syncrecord" for p in perms)
 
 
 def test_integration_admins_see_the_connection_list(jaggaer: Any) -> None:

@@ -42,3 +42,20 @@ def test_replay_from_the_admin_sends_the_next_revision(pair, netsuite, jaggaer, 
 
     assert "Replayed. purchase_orders: 1 delivered" in answer.content.decode()
     assert jaggaer.app.purchase_orders[record.document_number]["poHeader"]["revisionNumber"] == 1
+
+
+def test_finance_may_replay_records_but_not_change_them(pair, netsuite, jaggaer, finance_client):
+    sync_pass(pair=pair)
+    record = SyncRecord.objects.filter(flow="purchase_orders").first()
+    changelist = reverse("admin:sync_syncrecord_changelist")
+
+    preview = finance_client.post(changelist, {"action": "replay_selected", "_selected_action": [record.pk]})
+    answer = finance_client.post(changelist, {"action": "replay_selected", "_selected_action": [record.pk],
+                                              "confirm": "yes"}, follow=True)
+
+    assert preview.status_code == 200 and "would be replayed" in preview.content.decode()
+    assert "Replayed. purchase_orders: 1 delivered" in answer.content.decode()
+    assert record.events.get(reason="Replay requested").actor == "fiona"
+    assert jaggaer.app.purchase_orders[record.document_number]["poHeader"]["revisionNumber"] == 1
+    user = User.objects.get(username="fiona")
+    assert user.has_perm("sync.replay_syncrecord") and not user.has_perm("sync.change_syncrecord")
