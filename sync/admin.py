@@ -21,7 +21,7 @@ from credentials.models import ConnectionPair
 from sync.dashboard import blocking_record, missing_codes_of, netsuite_url
 from sync.deliver import Preview, preview
 from sync.models import AlertIncident, SyncAttempt, SyncEvent, SyncRecord, SyncRun, WebhookEvent
-from sync.replay import replay
+from sync.replay import not_delivered, replay
 
 State = SyncRecord.State
 # A preview page shows this many payloads; the confirm button still replays every chosen record.
@@ -251,8 +251,8 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
                                   cancel_url=f"{changelist_url}?{query}" if query else changelist_url)
 
     def _replay(self, request: HttpRequest, queryset: QuerySet[SyncRecord]) -> None:
-        reports = replay(records=SyncRecord.objects.filter(pk__in=queryset.values("pk")),
-                         actor=request.user.get_username())
+        chosen = list(queryset.values_list("pk", flat=True))
+        reports = replay(records=SyncRecord.objects.filter(pk__in=chosen), actor=request.user.get_username())
         if not reports:
             self.message_user(request, "Nothing to replay.", messages.WARNING)
             return
@@ -260,7 +260,14 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
             f"{flow}: " + ", ".join(f"{n} {state}" for state, n in sorted(report.counts.items()))
             for flow, report in reports.items()
         )
-        self.message_user(request, f"Replayed. {summary}", messages.SUCCESS)
+        # In the colour of what happened: a record that failed again is no success, and says why.
+        left = not_delivered(chosen)
+        failed = any(record.state == SyncRecord.State.FAILED for record in left)
+        level = messages.ERROR if failed else messages.WARNING if left else messages.SUCCESS
+        self.message_user(request, f"Replayed. {summary}", level)
+        for record in left:
+            self.message_user(request, f"{record}: {record.get_state_display()}: {record.last_error_message}",
+                              messages.ERROR if record.state == SyncRecord.State.FAILED else messages.WARNING)
 
     def _preview_page(self, request: HttpRequest, queryset: QuerySet[SyncRecord], *, title: str,
                       hidden: list[tuple[str, str]], form_action: str, cancel_url: str = "") -> TemplateResponse:

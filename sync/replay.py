@@ -33,6 +33,14 @@ def request_replay(*, records: QuerySet[SyncRecord], actor: str) -> dict[tuple[i
     return dict(chosen)
 
 
+def not_delivered(record_ids: list[int]) -> list[SyncRecord]:
+    """Of these replayed records, those that did not reach JAGGAER (failed ones first), each with its reason
+    in last_error_message: what a replay must say instead of a plain "done"."""
+    reached = (SyncRecord.State.DELIVERED, SyncRecord.State.SKIPPED)
+    records = SyncRecord.objects.filter(pk__in=record_ids).exclude(state__in=reached)
+    return sorted(records, key=lambda record: (record.state != SyncRecord.State.FAILED, record.pk))
+
+
 def replay(*, records: QuerySet[SyncRecord], actor: str) -> dict[str, DeliveryReport]:
     """Replays now, in this process; returns a delivery report per flow."""
     chosen = request_replay(records=records, actor=actor)

@@ -59,3 +59,21 @@ def test_finance_may_replay_records_but_not_change_them(pair, netsuite, jaggaer,
     assert jaggaer.app.purchase_orders[record.document_number]["poHeader"]["revisionNumber"] == 1
     user = User.objects.get(username="fiona")
     assert user.has_perm("sync.replay_syncrecord") and not user.has_perm("sync.change_syncrecord")
+
+
+def test_a_replay_that_fails_again_is_reported_as_a_failure_with_each_reason(pair, netsuite, jaggaer,
+                                                                              finance_client):
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    jaggaer.app.add_fault(kind="batch_failure", return_code=1, message="Import rejected",
+                          path="/j1p/api/public/jp/v1/purchaseorders")
+    sync_pass(pair=pair, flows=["purchase_orders"])
+    record = SyncRecord.objects.filter(flow="purchase_orders", state=SyncRecord.State.FAILED).first()
+
+    answer = finance_client.post(reverse("admin:sync_syncrecord_changelist"),
+                                 {"action": "replay_selected", "_selected_action": [record.pk], "confirm": "yes"},
+                                 follow=True)
+
+    shown = [(message.level_tag, message.message) for message in answer.context["messages"]]
+    assert ("error", "Replayed. purchase_orders: 1 failed") in shown
+    assert any(level == "error" and message.startswith(f"{record}: Failed: ") and "Import rejected" in message
+               for level, message in shown)

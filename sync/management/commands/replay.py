@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.commands import plain_errors
 from sync.models import Flow, SyncRecord
-from sync.replay import replay
+from sync.replay import not_delivered, replay
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{Flow(flow).label}: {counts}")
         self.stdout.write(f"Replayed {len(chosen)} record(s).")
         # A replay that failed again is not a success: each failure with its reason, and a non-zero exit.
-        failed = SyncRecord.objects.filter(pk__in=chosen, state=SyncRecord.State.FAILED).order_by("pk")
+        failed = [record for record in not_delivered(chosen) if record.state == SyncRecord.State.FAILED]
         for record in failed:
             self.stdout.write(f"Failed again: {record} (id {record.pk}): {record.last_error_message}")
         if failed:
