@@ -19,6 +19,7 @@ from django_q.worker import worker
 
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
+from mappings.models import CodingMapping
 from sandbox.netsuite.push import push_signature
 from sync.models import SyncRecord, WebhookEvent
 from sync.run import sync_pass
@@ -146,8 +147,10 @@ def test_full_and_failed_syncs_and_their_queued_tasks_leave_no_secret_in_any_tab
         with django_capture_on_commit_callbacks(execute=True):
             return post_event(client, record_id, SECRET, int(time.time())).status_code
 
-    # A full sync with each NetSuite auth method, so that every kind of credential is used, and a pushed event.
+    # A full sync with each NetSuite auth method, so that every kind of credential is used, and a pushed event;
+    # finance maps one account, so that the mapping history holds a row too.
     sync_pass(pair=pair)
+    CodingMapping.objects.create(pair=pair, kind="gl_account", netsuite_id="8", jaggaer_value="6100")
     for number, method in enumerate(["tba", "oauth2_authorization_code"], start=1):
         pair = reconfigured(pair, netsuite, method)
         netsuite.app.dataset.update_purchase_order(pos[number]["id"], memo=f"Changed under {method}")
