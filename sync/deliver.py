@@ -146,13 +146,16 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
     size = BATCH_SIZES.get(Flow(flow), DEFAULT_BATCH_SIZE)
     while batch := claim(pair=pair, flow=flow, size=size, only_ids=only_ids):
         sender = _Batch(pair=pair, flow=flow, client=client, report=report)
+        # Taken now: recording an outcome empties the record's claim_token in memory too, and releasing by an
+        # empty token would rewrite every unclaimed record of the table (and deadlock with other workers).
+        token = batch[0].claim_token
         try:
             with client.calling_first(sender.keep_claim):
                 sender.deliver(batch)
         finally:
             # A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed
             # until the claim expires: what was not recorded is due again at once.
-            SyncRecord.objects.filter(claim_token=batch[0].claim_token).update(claim_token="", claimed_until=None)
+            SyncRecord.objects.filter(claim_token=token).update(claim_token="", claimed_until=None)
         extend_lease(pair=pair, flow=flow)
         if progress:
             progress(report)

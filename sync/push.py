@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 # How long a worker that took a due event for processing keeps others from taking it too.
 TAKEN_FOR = timedelta(minutes=10)
+# An accepted event still unprocessed after this long lost its task: a broker restarted without persistence,
+# or the worker that had taken it died (django-q2's Redis broker does not redeliver). Processing it again is
+# harmless if its task was merely late: a processed event is not processed twice.
+UNPROCESSED_AFTER = timedelta(minutes=5)
 
 FLOW_OF_RECORD_TYPE = {
     "purchaseorder": Flow.PURCHASE_ORDERS, "vendorbill": Flow.VENDOR_BILLS, "vendor": Flow.VENDORS,
@@ -59,12 +64,16 @@ def process_event(*, event_id: int, clients: Clients | None = None) -> None:
 
 
 def process_due_events(*, now: datetime | None = None, limit: int = 100) -> int:
-    """Processes again the failed events whose retry has come (the worker calls this every minute); returns
-    how many it took. Each is taken with a conditional UPDATE, so two workers never process one together."""
+    """Processes again the failed events whose retry has come, and the accepted ones whose task was lost (the
+    worker calls this every minute); returns how many it took. Each is taken with a conditional UPDATE, so two
+    workers never process one together."""
     now = now or timezone.now()
-    due = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED, next_attempt_at__lte=now)
+    lost = Q(status=WebhookEvent.Status.ACCEPTED, received_at__lte=now - UNPROCESSED_AFTER) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    due = WebhookEvent.objects.filter(Q(status=WebhookEvent.Status.FAILED, next_attempt_at__lte=now) | lost)
     taken = 0
-    for event_id in list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]):
+    oldest_first = (F("next_attempt_at").asc(nulls_first=True), "received_at")
+    for event_id in list(due.order_by(*oldest_first).values_list("pk", flat=True)[:limit]):
         if not due.filter(pk=event_id).update(next_attempt_at=now + TAKEN_FOR):
             continue
         taken += 1

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -15,6 +15,9 @@ from credentials.models import ConnectionPair
 from sync.models import SyncEvent, SyncRecord
 
 State = SyncRecord.State
+# Tries at recording a page of which other processes keep creating new records meanwhile (pushes during a
+# first full pull): each try that meets one has found those created before it.
+RECORDING_TRIES = 5
 
 
 def content_hash(content: Any) -> str:
@@ -55,12 +58,23 @@ def change_state(*, record: SyncRecord, to_state: str, reason: str, attempt: Any
     return True
 
 
-@transaction.atomic
 def record_sources(*, pair: ConnectionPair, flow: str, items: Iterable[SourceItem]) -> int:
     """Creates or refreshes the records of one page of pulled sources. A record whose content did not
     change (a re-read of the overlap window, an echo of a push) is left alone. Returns how many records
     are new or changed, and so due for delivery."""
     items = list({item.netsuite_id: item for item in items}.values())
+    for _ in range(RECORDING_TRIES - 1):
+        try:
+            return _record_sources(pair=pair, flow=flow, items=items)
+        except IntegrityError:
+            # Another process (a push's re-read beside a poll) created one of these new records after they were
+            # looked up; its transaction is over, so looking again finds it, and this content updates it.
+            continue
+    return _record_sources(pair=pair, flow=flow, items=items)
+
+
+@transaction.atomic
+def _record_sources(*, pair: ConnectionPair, flow: str, items: list[SourceItem]) -> int:
     if not items:
         return 0
     now = timezone.now()

@@ -1,0 +1,42 @@
+"""Recording pulled sources when another process records the same new NetSuite record at the same moment (a
+push's re-read beside a poll), as the chaos soak had it: the second one updates it instead of failing its page."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from sync.models import SyncRecord
+from sync.records import SourceItem, record_sources
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_record_another_process_created_since_it_was_looked_up_is_updated_and_the_page_recorded(pair, monkeypatch):
+    def recorded(memo: str, netsuite_id: str = "1201") -> int:
+        item = SourceItem(netsuite_id=netsuite_id, source={"memo": memo}, document_number=f"PO{netsuite_id}")
+        return record_sources(pair=pair, flow="purchase_orders", items=[item])
+
+    def push_in_another_process() -> None:
+        try:
+            recorded("read for a push")
+        finally:
+            connection.close()
+
+    create = SyncRecord.objects.bulk_create
+
+    def create_after_the_push(records: list[SyncRecord], *args: object, **kwargs: object) -> list[SyncRecord]:
+        monkeypatch.undo()  # the push creates its record with the real bulk_create
+        push = threading.Thread(target=push_in_another_process)
+        push.start()
+        push.join(timeout=30)
+        return create(records, *args, **kwargs)
+
+    monkeypatch.setattr(SyncRecord.objects, "bulk_create", create_after_the_push)
+
+    assert recorded("read by the poll") == 1
+
+    record = SyncRecord.objects.get(pair=pair, flow="purchase_orders", netsuite_id="1201")
+    assert record.source == {"memo": "read by the poll"}
+    assert list(record.events.order_by("id").values_list("reason", flat=True)) == [
+        "Read from NetSuite", "Changed in NetSuite"]
