@@ -84,6 +84,11 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 Handler = Callable[[Request], Response]
 
 
+class HangUp(Exception):
+    """Raised by a handler to end the connection without answering: the client sees it close before the first
+    byte of an answer, as when a server crashes or a proxy drops the connection after the request was carried out."""
+
+
 class Router:
     """Routes by method and a path regex with named groups; a WSGI application.
 
@@ -134,7 +139,11 @@ def wsgi_app(handle: Handler) -> Callable:
     """Turns `handle(Request) -> Response` into a WSGI application."""
 
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        response = handle(parse_environ(environ))
+        try:
+            response = handle(parse_environ(environ))
+        except HangUp:
+            # wsgiref takes this error for a client that went away: it writes nothing and closes the connection.
+            raise ConnectionAbortedError("the sandbox hung up on purpose") from None
         reason = HTTPStatus(response.status).phrase
         headers = list(response.headers.items())
         body = response.body

@@ -12,11 +12,12 @@ from typing import Any
 
 from sandbox.broken import broken
 from sandbox.clock import Clock
-from sandbox.http import Request, Response, Router, json_response, wsgi_app
+from sandbox.http import HangUp, Request, Response, Router, json_response, wsgi_app
 from sandbox.jaggaer.documents import JaggaerData, Outcome
 from sandbox.jaggaer.faults import (
     BATCH_FAILURE,
     BROKEN_ANSWER,
+    DROP_AFTER_WRITE,
     LATENCY,
     MAINTENANCE,
     MAX_PAUSE_SECONDS,
@@ -28,6 +29,7 @@ from sandbox.jaggaer.faults import (
 )
 from sandbox.jaggaer.listing import ListQueryError, list_page, parse_list_query
 from sandbox.jaggaer.rate_limits import RateLimiter
+from sandbox.latency import Latency
 
 TOKEN_PATH = "/auth/realms/J1p-integrations/protocol/openid-connect/token"
 API = "/j1p/api/public"
@@ -75,12 +77,15 @@ def _fault_answer(fault: Fault) -> Response | None:
 
 class JaggaerSandbox:
     def __init__(self, *, clock: Clock | None = None, token_lifetime: int = 300,
-                 rate_per_second: float = 10, max_in_flight: int = 4) -> None:
+                 rate_per_second: float = 10, max_in_flight: int = 4, latency: float = 0.0) -> None:
+        """`latency`: seconds every API request is held before it is answered, keeping its in-flight slot as a
+        round trip to the real JAGGAER does (benchmarks use 0.1); see configure()."""
         self.clock = clock or Clock()
         self._initial_limits = {"token_lifetime": token_lifetime, "rate_per_second": rate_per_second,
-                                "max_in_flight": max_in_flight}
+                                "max_in_flight": max_in_flight, "latency": Latency.checked(latency)}
         self._lock = threading.RLock()
-        self._faults = FaultPlan()
+        self._latency = Latency(latency)
+        self._faults = FaultPlan(clock=self.clock)
         self._limits = RateLimiter(clock=self.clock, rate_per_second=rate_per_second, max_in_flight=max_in_flight)
         self._wake = threading.Event()
         self._api = self._api_routes()
@@ -101,15 +106,19 @@ class JaggaerSandbox:
             self._received: list[dict[str, Any]] = []
             self._counters: Counter[str] = Counter()
             self.token_lifetime: int = self._initial_limits["token_lifetime"]
+        self._latency.set(self._initial_limits["latency"])
         self._limits.reset(rate_per_second=self._initial_limits["rate_per_second"],
                            max_in_flight=self._initial_limits["max_in_flight"])
         self.clock.reset()
 
     def configure(self, *, token_lifetime: int | None = None, rate_per_second: float | None = None,
-                  max_in_flight: int | None = None) -> None:
-        """Changes lifetimes and limits until the next reset()."""
+                  max_in_flight: int | None = None, latency: float | None = None) -> None:
+        """Changes lifetimes, limits and the per-request latency until the next reset(). A change of latency lets
+        the requests held under the old one go at once."""
         if token_lifetime is not None:
             self.token_lifetime = token_lifetime
+        if latency is not None:
+            self._latency.set(latency)
         if rate_per_second is not None or max_in_flight is not None:
             self._limits.reset(
                 rate_per_second=self._limits.rate_per_second if rate_per_second is None else rate_per_second,
@@ -151,8 +160,19 @@ class JaggaerSandbox:
 
     def add_fault(self, *, kind: str, **options: Any) -> None:
         """See faults.Fault for the options (count, seconds, retry_after, return_code, message, path, method,
-        mode, status)."""
+        mode, status, probability, for_seconds)."""
         self._faults.add(Fault(kind=kind, **options))
+
+    def seed_faults(self, seed: int) -> None:
+        """Which requests meet the faults added with a probability follows from this seed (and from the order
+        in which requests arrive)."""
+        self._faults.seed(seed)
+
+    def faults_injected(self) -> dict[str, int]:
+        """How many answers each kind of fault changed since the last reset()."""
+        with self._lock:
+            return {name.removeprefix("fault:"): count for name, count in self._counters.items()
+                    if name.startswith("fault:")}
 
     def clear_faults(self) -> None:
         """Also releases the requests that latency and timeout faults are holding."""
@@ -176,6 +196,27 @@ class JaggaerSandbox:
                 "token_requests": self._counters["token_requests"],
                 "rate_limited": self._counters["rate_limited"],
             }
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most API requests one client had in flight at once since reset() or reset_stats(), counting one
+        refused for going over max_in_flight (so it exceeds the limit exactly when a client sent too many)."""
+        return self._limits.peak_in_flight
+
+    def stats(self) -> dict[str, float]:
+        """What a benchmark reads: API requests (token requests not included, refused ones included) and the
+        peak in flight since reset() or reset_stats(), with the limits and latency in force."""
+        with self._lock:
+            requests_made = self._counters["requests"]
+        return {"requests": requests_made, "in_flight": self._limits.in_flight, "peak_in_flight": self.peak_in_flight,
+                "max_in_flight": self._limits.max_in_flight, "rate_per_second": self._limits.rate_per_second,
+                "latency": self._latency.seconds}
+
+    def reset_stats(self) -> None:
+        """Counts requests and the peak in flight from now on (also what counts() reports as requests)."""
+        with self._lock:
+            self._counters["requests"] = 0
+        self._limits.reset_peak()
 
     @property
     def suppliers(self) -> dict[str, dict[str, Any]]:
@@ -215,6 +256,7 @@ class JaggaerSandbox:
             self._count("rate_limited")
             return _api_error(429, "Too many requests", {"Retry-After": str(admission)})
         try:
+            self._latency.hold()  # holding its in-flight slot
             return self._with_faults(request, self._api.dispatch)
         finally:
             self._limits.leave(admission)
@@ -230,19 +272,25 @@ class JaggaerSandbox:
         faults = self._faults.take(method=request.method, path=request.path)
         for fault in faults:
             if fault.kind == LATENCY:
+                self._count(f"fault:{fault.kind}")
                 self._pause(fault.seconds)
         for fault in faults:
             refusal = _fault_answer(fault)
             if refusal is not None:
                 if fault.kind == RATE_LIMIT:
                     self._count("rate_limited")
+                self._count(f"fault:{fault.kind}")
                 return refusal
         response = answer(request)
         for fault in faults:
+            if fault.kind in (TIMEOUT_AFTER_WRITE, BROKEN_ANSWER, DROP_AFTER_WRITE):
+                self._count(f"fault:{fault.kind}")
             if fault.kind == TIMEOUT_AFTER_WRITE:
                 self._pause(fault.seconds)
             elif fault.kind == BROKEN_ANSWER:
                 response = broken(response, fault.mode, status=fault.status)
+            elif fault.kind == DROP_AFTER_WRITE:
+                raise HangUp
         return response
 
     def _client_of(self, request: Request) -> str | None:
@@ -429,6 +477,8 @@ class JaggaerSandbox:
         router = Router()
         router.add("GET", "/_sandbox/received", lambda r: json_response(200, self.received(r.query.get("kind"))))
         router.add("GET", "/_sandbox/counts", lambda r: json_response(200, self.counts()))
+        router.add("GET", "/_sandbox/stats", lambda r: json_response(200, self.stats()))
+        router.add("POST", "/_sandbox/stats/reset", lambda r: self._control_call(r, lambda body: self.reset_stats()))
         router.add("POST", "/_sandbox/reset", self._control_reset)
         router.add("GET", "/_sandbox/faults", lambda r: json_response(200, self._faults.describe()))
         router.add("POST", "/_sandbox/faults", self._control_add_fault)

@@ -27,8 +27,27 @@ class RateLimiter:
         self.max_in_flight = max_in_flight
         self._recent: dict[str, deque[float]] = {}
         self._in_flight: dict[str, int] = {}
+        self._peak = 0
         # Bumped by reset(): requests admitted before it must not release slots counted after it.
         self._generation = 0
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests one client had in flight at once since the last reset or reset_peak(), counting a
+        request refused for going over max_in_flight: it is above the limit exactly when a client sent one
+        request too many at once."""
+        with self._lock:
+            return self._peak
+
+    @property
+    def in_flight(self) -> int:
+        """Requests in flight, all clients together."""
+        with self._lock:
+            return sum(self._in_flight.values())
+
+    def reset_peak(self) -> None:
+        with self._lock:
+            self._peak = max(self._in_flight.values(), default=0)
 
     def reset(self, *, rate_per_second: float, max_in_flight: int) -> None:
         with self._lock:
@@ -36,6 +55,7 @@ class RateLimiter:
             self.max_in_flight = max_in_flight
             self._recent.clear()
             self._in_flight.clear()
+            self._peak = 0
             self._generation += 1
 
     def enter(self, client_id: str) -> Admission | int:
@@ -47,7 +67,9 @@ class RateLimiter:
                 recent.popleft()
             if len(recent) >= self.rate_per_second:
                 return max(1, math.ceil(recent[0] + _WINDOW_SECONDS - now))
-            if self._in_flight.get(client_id, 0) >= self.max_in_flight:
+            in_flight = self._in_flight.get(client_id, 0)
+            self._peak = max(self._peak, in_flight + 1)
+            if in_flight >= self.max_in_flight:
                 return 1
             recent.append(now)
             self._in_flight[client_id] = self._in_flight.get(client_id, 0) + 1

@@ -7,6 +7,7 @@ import inspect
 import logging
 import re
 import secrets
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.clock import Clock
 from sandbox.http import Request, Response, Router, json_response, wsgi_app
+from sandbox.latency import Latency
 from sandbox.netsuite import push
 from sandbox.netsuite.auth import AUTH_CODE, M2M, TBA, InvalidLogin, NetSuiteAuth
 from sandbox.netsuite.dataset import NetSuiteDataset
@@ -90,7 +92,9 @@ def _query_int(request: Request, name: str, default: int) -> int:
 
 class NetSuiteSandbox:
     def __init__(self, *, account_id: str = "1234567_SB1", dataset: NetSuiteDataset | None = None,
-                 concurrency_limit: int = 5, clock: Clock | None = None) -> None:
+                 concurrency_limit: int = 5, latency: float = 0.0, clock: Clock | None = None) -> None:
+        """`latency`: seconds every API request is held, in its concurrency slot, before it is answered, as a round
+        trip to NetSuite takes (benchmarks use 0.15); see configure()."""
         self.clock = clock or (dataset.clock if dataset else Clock())
         self.account_id = account_id
         self.dataset = dataset or NetSuiteDataset(clock=self.clock)
@@ -99,6 +103,10 @@ class NetSuiteSandbox:
         self.faults = Faults(governor=self.governor, auth=self.auth)
         self.requests_log: deque[LoggedRequest] = deque(maxlen=REQUESTS_LOG_SIZE)
         self._concurrency_limit = concurrency_limit
+        self._default_latency = latency
+        self._latency = Latency(latency)
+        self._stats_lock = threading.Lock()
+        self._api_requests = 0
         self._api = self._api_routes()
         self._control = self._control_routes()
         self._register_demo_clients()
@@ -113,10 +121,43 @@ class NetSuiteSandbox:
         self.clock.reset()
         self.auth.forget_everything()
         self.faults.clear()
+        self.faults.injected.clear()
+        self.faults.requests_seen = 0
         self.governor.account_limit = self._concurrency_limit
         self.governor.integration_limit = None
+        self._latency.set(self._default_latency)
+        self.reset_stats()
         self.requests_log.clear()
         self._register_demo_clients()
+
+    def configure(self, *, latency: float | None = None, concurrency_limit: int | None = None) -> None:
+        """Changes the per-request latency and the account's concurrency limit until the next reset(). A change of
+        latency lets the requests held under the old one go at once."""
+        if concurrency_limit is not None:
+            if not isinstance(concurrency_limit, int) or concurrency_limit < 1:
+                raise ValueError("concurrency_limit must be a whole number of at least 1")
+            self.governor.account_limit = concurrency_limit
+        if latency is not None:
+            self._latency.set(latency)
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The governor's: the most API requests in flight at once, counting one refused for going over the limit."""
+        return self.governor.peak_in_flight
+
+    def stats(self) -> dict[str, float]:
+        """What a benchmark reads: API requests (the token endpoint not included, refused ones included) and the
+        peak in flight since reset() or reset_stats(), with the limit and latency in force."""
+        with self._stats_lock:
+            api_requests = self._api_requests
+        return {"requests": api_requests, "in_flight": self.governor.in_flight, "peak_in_flight": self.peak_in_flight,
+                "concurrency_limit": self.governor.effective_limit, "latency": self._latency.seconds}
+
+    def reset_stats(self) -> None:
+        """Counts requests and the peak in flight from now on."""
+        with self._stats_lock:
+            self._api_requests = 0
+        self.governor.reset_peak()
 
     def register_m2m_client(self, *, client_id: str, certificate_id: str, public_key_pem: str) -> None:
         self.auth.register_m2m_client(client_id=client_id, certificate_id=certificate_id, public_key_pem=public_key_pem)
@@ -180,8 +221,10 @@ class NetSuiteSandbox:
             if _PATHS_WITHOUT_LOGIN.match(request.path):
                 response = self._api.dispatch(request)
             else:
+                self._count_request()
                 auth_method = self.auth.authenticate(request)
                 with self.governor.slot():
+                    self._latency.hold()
                     self.faults.before_request()
                     response = self.faults.after_request(request.path, self._api.dispatch(request))
         except NetSuiteError as error:
@@ -192,6 +235,10 @@ class NetSuiteSandbox:
             response = _error_response(unexpected_error())
         self.requests_log.append(LoggedRequest(request.method, request.path, response.status, auth_method))
         return response
+
+    def _count_request(self) -> None:
+        with self._stats_lock:
+            self._api_requests += 1
 
     def _api_routes(self) -> Router:
         # Record paths are case-insensitive on NetSuite (spec 1): purchaseOrder and purchaseorder both work.
@@ -263,10 +310,22 @@ class NetSuiteSandbox:
                    lambda request: json_response(200, [entry._asdict() for entry in self.requests_log]))
         router.add("GET", "/_sandbox/demo_credentials", lambda request: json_response(200, self.demo_credentials()))
         router.add("POST", "/_sandbox/push", self._push)
+        router.add("POST", "/_sandbox/config", self._configure_over_http)
+        router.add("GET", "/_sandbox/stats", lambda request: json_response(200, self.stats()))
+        router.add("POST", "/_sandbox/stats/reset", self._reset_stats_over_http)
         return router
 
     def _reset_over_http(self, request: Request) -> Response:
         self.reset()
+        return json_response(200, {"ok": True})
+
+    def _configure_over_http(self, request: Request) -> Response:
+        """{"latency": seconds, "concurrency_limit": n}, either or both."""
+        self.configure(**self._json_object(request))
+        return json_response(200, self.stats())
+
+    def _reset_stats_over_http(self, request: Request) -> Response:
+        self.reset_stats()
         return json_response(200, {"ok": True})
 
     def _clear_faults(self, request: Request) -> Response:
@@ -290,12 +349,14 @@ class NetSuiteSandbox:
         return json_response(200, {"now": self.clock.now()})
 
     def _add_fault(self, request: Request) -> Response:
-        """{"kind": "latency", "seconds": s, "count": n} and likewise timeout (seconds optional), server_error,
-        rate_limit_storm (count required), broken_answer ({"mode": m, "path": p}), revoke_tokens,
-        concurrency_status ({"status": 400 or 429})."""
+        """{"kind": "latency", "seconds": s, "count": n} and likewise timeout (seconds optional), server_error
+        (count or "probability" optional), rate_limit_storm (count or probability, "status" 429 or 400),
+        broken_answer ({"mode": m, "path": p}), revoke_tokens, concurrency_status ({"status": 400 or 429})."""
         payload = self._json_object(request)
         count = payload.get("count")
         count = None if count is None else int(count)
+        probability = payload.get("probability")
+        probability = None if probability is None else float(probability)
         kind = payload.get("kind")
         if kind == "latency":
             self.faults.add_latency(seconds=float(payload["seconds"]), count=count)
@@ -303,9 +364,11 @@ class NetSuiteSandbox:
             seconds = {"seconds": float(payload["seconds"])} if "seconds" in payload else {}
             self.faults.add_timeouts(count=count, **seconds)
         elif kind == "server_error":
-            self.faults.add_server_errors(count=count)
+            self.faults.add_server_errors(count=count, probability=probability)
         elif kind == "rate_limit_storm":
-            self.faults.add_rate_limit_storm(count=int(payload["count"]))
+            status = payload.get("status")
+            self.faults.add_rate_limit_storm(count=count, probability=probability,
+                                             status=None if status is None else int(status))
         elif kind == "broken_answer":
             self.faults.add_broken_answers(mode=str(payload["mode"]), count=count,
                                            **({"path": str(payload["path"])} if "path" in payload else {}))

@@ -1,10 +1,13 @@
 """Faults on demand, so that tests and the demo can show how the connector copes with a slow, failing or
 throttling NetSuite. Each fault lasts for the next N API requests (the token endpoint and the consent page
-are not counted) or until cleared."""
+are not counted) or until cleared, and meets either every such request or each with a probability drawn from
+a generator of its own: seeded (Faults.seed), so that a failing soak can be replayed with its seed."""
 
+import random
 import secrets
 import string
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,14 +42,24 @@ class _Fault:
     seconds: float = 0.0
     mode: str = ""  # broken answers: one of sandbox.broken.MODES
     path: str = ""  # broken answers: only requests whose path contains this
+    probability: float | None = None  # each request meets it with this probability; None: every one
+    status: int | None = None  # rate-limit storms: 429 or 400 (None: what the governor answers)
 
-    def take(self) -> bool:
+    def take(self, rng: random.Random) -> bool:
+        if self.probability is not None and rng.random() >= self.probability:
+            return False
         if self.remaining is None:
             return True
         if self.remaining <= 0:
             return False
         self.remaining -= 1
         return True
+
+
+@dataclass(frozen=True)
+class _Injected:
+    injected: str  # the kind counted in Faults.injected
+    error: NetSuiteError
 
 
 class Faults:
@@ -57,6 +70,16 @@ class Faults:
         self._faults: list[_Fault] = []
         self._broken: list[_Fault] = []
         self._release = threading.Event()
+        self._random = random.Random(0)
+        # The answers the faults changed, by kind ("rate_limit_400" for the 400 variant), and the requests they
+        # were drawn for: what a soak reports.
+        self.injected: Counter[str] = Counter()
+        self.requests_seen = 0
+
+    def seed(self, seed: int) -> None:
+        """Restarts the generator that decides which requests meet a fault with a probability."""
+        with self._lock:
+            self._random = random.Random(seed)
 
     def add_latency(self, *, seconds: float, count: int | None = None) -> None:
         """Requests are held this long (at most MAX_HOLD_SECONDS) and then answered normally; a held request
@@ -67,12 +90,18 @@ class Faults:
         """A timeout is latency longer than the client waits: the client gives up while NetSuite carries on."""
         self.add_latency(seconds=seconds, count=count)
 
-    def add_server_errors(self, *, count: int | None = None) -> None:
-        self._add(_Fault(FaultKind.SERVER_ERROR, count))
+    def add_server_errors(self, *, count: int | None = None, probability: float | None = None) -> None:
+        self._add(_Fault(FaultKind.SERVER_ERROR, count, probability=probability))
 
-    def add_rate_limit_storm(self, *, count: int) -> None:
-        """The next `count` requests are refused as over the concurrency limit, whatever is in flight."""
-        self._add(_Fault(FaultKind.RATE_LIMIT_STORM, count))
+    def add_rate_limit_storm(self, *, count: int | None = None, probability: float | None = None,
+                             status: int | None = None) -> None:
+        """The next `count` requests (or each with `probability`, until cleared) are refused as over the
+        concurrency limit, whatever is in flight; `status` 400 gives the variant some accounts answer."""
+        if count is None and probability is None:
+            raise ValueError("a rate-limit storm needs a count or a probability")
+        if status not in (None, 400, 429):
+            raise ValueError("NetSuite answers an exceeded concurrency limit with 429 or 400")
+        self._add(_Fault(FaultKind.RATE_LIMIT_STORM, count, probability=probability, status=status))
 
     def add_broken_answers(self, *, mode: str, count: int | None = None, path: str = "/query/v1/suiteql") -> None:
         """The next `count` requests whose path contains `path` are carried out and then answered as `mode`
@@ -87,8 +116,10 @@ class Faults:
     def after_request(self, path: str, response: Response) -> Response:
         """The answer as a broken-answer fault due for this request makes it."""
         with self._lock:
-            due = next((fault for fault in self._broken if fault.path in path and fault.take()), None)
+            due = next((fault for fault in self._broken if fault.path in path and fault.take(self._random)), None)
             self._broken = [fault for fault in self._broken if fault.remaining != 0]
+            if due:
+                self.injected[FaultKind.BROKEN_ANSWER] += 1
         return broken(response, due.mode) if due else response
 
     def revoke_tokens(self) -> None:
@@ -111,20 +142,35 @@ class Faults:
     def before_request(self) -> None:
         """Applies the faults due for this request: holds it, or raises the error NetSuite would answer."""
         with self._lock:
-            due = [fault for fault in self._faults if fault.take()]
+            self.requests_seen += 1
+            due = [fault for fault in self._faults if fault.take(self._random)]
             self._faults = [fault for fault in self._faults if fault.remaining != 0]
             release = self._release
-        hold = max((fault.seconds for fault in due if fault.kind is FaultKind.LATENCY), default=0.0)
+            hold = max((fault.seconds for fault in due if fault.kind is FaultKind.LATENCY), default=0.0)
+            error = self._error_of(due)
+            if hold:
+                self.injected[FaultKind.LATENCY] += 1
+            if error:
+                self.injected[error.injected] += 1
         if hold:
             release.wait(hold)
-        kinds = {fault.kind for fault in due}
-        if FaultKind.SERVER_ERROR in kinds:
-            raise unexpected_error()
-        if FaultKind.RATE_LIMIT_STORM in kinds:
-            raise self._governor.over_limit_error()
+        if error:
+            raise error.error
+
+    def _error_of(self, due: list[_Fault]) -> "_Injected | None":
+        """The error answer of the faults due for a request, if any: a 500 before a refusal."""
+        if any(fault.kind is FaultKind.SERVER_ERROR for fault in due):
+            return _Injected(FaultKind.SERVER_ERROR, unexpected_error())
+        storm = next((fault for fault in due if fault.kind is FaultKind.RATE_LIMIT_STORM), None)
+        if storm is None:
+            return None
+        refusal = self._governor.over_limit_error(status=storm.status)
+        return _Injected(f"rate_limit_{refusal.status}", refusal)
 
     def _add(self, fault: _Fault) -> None:
         if fault.remaining is not None and fault.remaining < 1:
             raise ValueError("a fault lasts for at least one request, or until cleared")
+        if fault.probability is not None and not 0 < fault.probability <= 1:
+            raise ValueError("a probability is above 0 and at most 1")
         with self._lock:
             self._faults.append(fault)

@@ -46,9 +46,10 @@ class ConcurrencyGovernor:
     def effective_limit(self) -> int:
         return self.integration_limit or self.account_limit
 
-    def over_limit_error(self) -> NetSuiteError:
+    def over_limit_error(self, *, status: int | None = None) -> NetSuiteError:
+        """The refusal, with `status` (429 or 400) or else the one this account answers."""
         # "Bad Request" is NetSuite's own title even on the 429 (sic, spec 6).
-        return NetSuiteError(self.over_limit_status, "CONCURRENCY_LIMIT_EXCEEDED", OVER_LIMIT_DETAIL,
+        return NetSuiteError(status or self.over_limit_status, "CONCURRENCY_LIMIT_EXCEEDED", OVER_LIMIT_DETAIL,
                              title="Bad Request", top_level_code="USER_ERROR")
 
     @contextmanager

@@ -15,11 +15,22 @@ class Command(BaseCommand):
     help = "Start the NetSuite and JAGGAER sandbox servers on 127.0.0.1 with a seeded data set."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--netsuite-port", type=int, default=8601)
-        parser.add_argument("--jaggaer-port", type=int, default=8602)
+        parser.add_argument("--netsuite-port", type=int, default=8601, help="0: any free port.")
+        parser.add_argument("--jaggaer-port", type=int, default=8602, help="0: any free port.")
         parser.add_argument("--seed", type=int, default=42, help="Same seed, same data set.")
         parser.add_argument("--vendors", type=int, default=20)
         parser.add_argument("--purchase-orders", type=int, default=200)
+        # The conditions of a real account (issue 10's benchmarks: NetSuite 0.15 s and 5, JAGGAER 0.1 s and 4).
+        parser.add_argument("--netsuite-latency", type=float, default=0.0, metavar="SECONDS",
+                            help="Every NetSuite API request is held this long in its concurrency slot.")
+        parser.add_argument("--netsuite-concurrency", type=int, default=5, metavar="N",
+                            help="NetSuite requests in flight at once before 429 CONCURRENCY_LIMIT_EXCEEDED.")
+        parser.add_argument("--jaggaer-latency", type=float, default=0.0, metavar="SECONDS",
+                            help="Every JAGGAER API request is held this long in its in-flight slot.")
+        parser.add_argument("--jaggaer-in-flight", type=int, default=4, metavar="N",
+                            help="JAGGAER requests in flight at once per client before 429 with Retry-After.")
+        parser.add_argument("--jaggaer-rate", type=float, default=10, metavar="N",
+                            help="JAGGAER requests per second per client before 429 with Retry-After.")
         parser.add_argument(
             "--write-connections",
             metavar="DIR",
@@ -33,12 +44,20 @@ class Command(BaseCommand):
 
         if options["vendors"] < 1 or options["purchase_orders"] < 0:
             raise CommandError("--vendors must be at least 1 and --purchase-orders at least 0")
-        netsuite = NetSuiteSandbox(
-            dataset=NetSuiteDataset(
-                seed=options["seed"], vendors=options["vendors"], purchase_orders=options["purchase_orders"]
+        if options["netsuite_concurrency"] < 1 or options["jaggaer_in_flight"] < 1 or options["jaggaer_rate"] <= 0:
+            raise CommandError("--netsuite-concurrency and --jaggaer-in-flight must be at least 1, --jaggaer-rate "
+                               "above 0")
+        try:
+            netsuite = NetSuiteSandbox(
+                dataset=NetSuiteDataset(
+                    seed=options["seed"], vendors=options["vendors"], purchase_orders=options["purchase_orders"]
+                ),
+                concurrency_limit=options["netsuite_concurrency"], latency=options["netsuite_latency"],
             )
-        )
-        jaggaer = JaggaerSandbox()
+            jaggaer = JaggaerSandbox(latency=options["jaggaer_latency"], max_in_flight=options["jaggaer_in_flight"],
+                                     rate_per_second=options["jaggaer_rate"])
+        except ValueError as exc:  # a latency out of range
+            raise CommandError(str(exc)) from None
         try:
             netsuite_server = RunningServer(netsuite.wsgi_app(), port=options["netsuite_port"])
             jaggaer_server = RunningServer(jaggaer.wsgi_app(), port=options["jaggaer_port"])
@@ -48,6 +67,9 @@ class Command(BaseCommand):
         counts = ", ".join(f"{n} {table}" for table, n in netsuite.dataset.counts().items())
         self.stdout.write(f"NetSuite sandbox (account {netsuite.account_id}) on {netsuite_server.url}: {counts}")
         self.stdout.write(f"JAGGAER sandbox on {jaggaer_server.url}")
+        self.stdout.write(f"NetSuite: {options['netsuite_latency']:g} s per request, {options['netsuite_concurrency']} in "
+                          f"flight; JAGGAER: {options['jaggaer_latency']:g} s per request, {options['jaggaer_in_flight']} "
+                          f"in flight, {options['jaggaer_rate']:g} per second")
         if options["write_connections"]:
             self._write_connections(Path(options["write_connections"]), netsuite, netsuite_server, jaggaer, jaggaer_server)
 
@@ -71,7 +93,7 @@ class Command(BaseCommand):
                 "account_id": netsuite.account_id,
                 "base_url": netsuite_server.url,
                 "auth": netsuite.demo_credentials()["oauth2_client_credentials"],
-                "concurrency_limit": 5,
+                "concurrency_limit": netsuite.governor.account_limit,
                 "timezone": netsuite.dataset.account_timezone,
             },
             "jaggaer.json": {
