@@ -90,7 +90,8 @@ def fill(pair: ConnectionPair, rows: int) -> None:
                 "claimed_until": None, "claim_token": "", "payload": payload, "payload_sha256": "b" * 64,
                 "delivered_sha256": "b" * 64 if state == SyncRecord.State.DELIVERED else "",
                 "delivered_at": updated if state == SyncRecord.State.DELIVERED else None, "outcome_unknown": False,
-                "resend": False, "blocked_by": "", "jaggaer_id": str(n), "jaggaer_revision": None,
+                "resend": False, "in_jaggaer": state == SyncRecord.State.DELIVERED, "blocked_by": "",
+                "jaggaer_id": str(n), "jaggaer_revision": None,
                 "last_error_kind": "mapping" if state == SyncRecord.State.WAITING_FOR_MAPPING else (
                     "rejected" if state == SyncRecord.State.FAILED else ""),
                 "last_error_code": "", "last_error_message": "Rejected by JAGGAER: VALIDATION" if failing else "",
