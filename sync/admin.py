@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 
 from credentials.models import ConnectionPair
 from sync.dashboard import blocking_record, missing_codes_of, netsuite_url
-from sync.deliver import Preview, preview
+from sync.decide import Preview, preview
 from sync.models import AlertIncident, SyncAttempt, SyncEvent, SyncRecord, SyncRun, WebhookEvent
 from sync.replay import not_delivered, replay
 

@@ -9,11 +9,13 @@ from datetime import date
 from django.db import transaction
 
 from credentials.models import ConnectionPair
-from sync.deliver import DUE_STATES, Preview, preview
+from sync.decide import Preview, preview
+from sync.deliver import DUE_STATES
+from sync.flows import flow_named
 from sync.models import SyncRecord
-from sync.pull import Window, pull
+from sync.paging import Window, count_query
+from sync.pull import pull
 from sync.run import Clients, FlowOutcome, Progress, sync_pass
-from sync.sources import count_query, record_streams
 
 
 @dataclass
@@ -43,7 +45,7 @@ def count_in_window(*, clients: Clients, flow: str, window: Window) -> int:
     return sum(
         int(clients.netsuite.suiteql(query=count_query(stream, until=bool(window.until)), params=params,
                                      limit=1)["items"][0]["n"])
-        for stream in record_streams(flow)
+        for stream in flow_named(flow).streams()
     )
 
 

@@ -10,8 +10,9 @@ from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
 from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
 from sync.errors import RemoteError
+from sync.flows import FLOWS_IN_ORDER
 from sync.models import Flow
-from sync.run import FLOWS_IN_ORDER, FlowOutcome
+from sync.run import FlowOutcome
 
 
 def add_flow_arguments(parser: CommandParser, *, required: bool = False) -> None:

@@ -16,38 +16,19 @@ from mappings.models import CodingMapping
 from mappings.references import ReferenceIndex, dimension_fields_of
 from sync.blocking import codes_blocking_records
 from sync.deliver import DUE_STATES
+from sync.flows import FLOWS_IN_ORDER, flow_named
 from sync.models import Flow, FlowSchedule, SyncAttempt, SyncRecord, SyncRun
 
 State = SyncRecord.State
 THROUGHPUT_HOURS = 24
 
-# NetSuite's own pages for each flow's records (the UI host is the account's host label on app.netsuite.com).
-NETSUITE_PAGES = {
-    Flow.PURCHASE_ORDERS: "/app/accounting/transactions/purchord.nl?id={}",
-    Flow.VENDOR_BILLS: "/app/accounting/transactions/vendbill.nl?id={}",
-    Flow.VENDORS: "/app/common/entity/vendor.nl?id={}",
-    Flow.GL_ACCOUNTS: "/app/accounting/account/account.nl?id={}",
-}
-CLASSIFICATION_PAGES = {
-    "department": "/app/common/otherlists/departmenttype.nl?id={}",
-    "class": "/app/common/otherlists/classtype.nl?id={}",
-    "location": "/app/common/otherlists/locationtype.nl?id={}",
-    "subsidiary": "/app/common/otherlists/subsidiarytype.nl?id={}",
-}
-FLOW_NOUNS = {
-    Flow.GL_ACCOUNTS: ("GL account", "GL accounts"), Flow.CLASSIFICATIONS: ("classification", "classifications"),
-    Flow.VENDORS: ("vendor", "vendors"), Flow.PURCHASE_ORDERS: ("PO", "POs"), Flow.VENDOR_BILLS: ("bill", "bills"),
-}
 
 
 def netsuite_url(record: SyncRecord) -> str:
     """The record's page in the NetSuite UI, built from the connection's account (also for a connection that
     points at a sandbox server: the link names the account the data claims to come from)."""
     host = f"https://{record.pair.netsuite.host_label}.app.netsuite.com"
-    if record.flow == Flow.CLASSIFICATIONS:
-        kind, _, netsuite_id = record.netsuite_id.partition(":")
-        return host + CLASSIFICATION_PAGES[kind].format(netsuite_id)
-    return host + NETSUITE_PAGES[Flow(record.flow)].format(record.netsuite_id)
+    return host + flow_named(record.flow).netsuite_page(record.netsuite_id)
 
 
 def mapping_link(*, pair_id: int, kind: str, netsuite_id: str, confirmed_id: int | None) -> tuple[str, str]:
@@ -169,7 +150,7 @@ class StuckGroup:
 
     @property
     def summary(self) -> str:
-        singular, plural = FLOW_NOUNS[Flow(self.flow)]
+        singular, plural = flow_named(self.flow).nouns
         return f"{self.cause}: {self.records} {singular if self.records == 1 else plural}"
 
 
@@ -213,7 +194,7 @@ def _dependency_groups() -> list[StuckGroup]:
         dep_flow, _, dep_id = blocked_by.partition(":")
         blocker = SyncRecord.objects.filter(pair_id=pair_id, flow=dep_flow, netsuite_id=dep_id).only(
             "pk", "flow", "document_number", "netsuite_id", "label", "state").first()
-        noun = FLOW_NOUNS[Flow(dep_flow)][0] if dep_flow in Flow.values else dep_flow
+        noun = flow_named(dep_flow).nouns[0] if dep_flow in FLOWS_IN_ORDER else dep_flow
         if blocker is None:
             cause = f"{noun} (NetSuite id {dep_id}) not read from NetSuite yet"
             url, text = f"{changelist}?{urlencode({'q': dep_id})}", "Look for it"

@@ -1,16 +1,17 @@
 """Delivering due records to JAGGAER, exactly once, and recording every try.
 
-Records are claimed with a conditional UPDATE, so two processes never send the same record. An item's
-result is read one by one; an HTTP 200 with a non-zero returnCode delivered nothing. A send whose outcome
-is unknown (timeout, dropped connection, 500) is looked up in JAGGAER before anything is sent again, and
-a DUPLICATE for our own content counts as delivered."""
+Records are claimed with a conditional UPDATE, so two processes never send the same record. Each claimed
+record is decided (sync/decide.py), sent through its flow's writer, and the outcome written by the journal
+to the records the batch still holds. An item's result is read one by one; an HTTP 200 with a non-zero
+returnCode delivered nothing. A send whose outcome is unknown (timeout, dropped connection, 500) is looked
+up in JAGGAER before anything is sent again, and a DUPLICATE for our own content counts as delivered."""
 
 import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,15 +21,15 @@ from django.utils import timezone
 
 from credentials.models import ConnectionPair
 from mappings.models import CodingMapping
-from mappings.references import dimension_fields_of
-from mappings.resolution import CodingResolver
 from sync.backoff import backoff_delay
+from sync.decide import Decider, Hold, Send, decide
 from sync.errors import JaggaerError
+from sync.flows import flow_named
+from sync.flows.base import Built
 from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.journal import Delivery, Try, held, make_due, write_deliveries, write_lost_claim, write_outcome
 from sync.locks import extend_lease
-from sync.models import ErrorKind, Flow, MissingCoding, SyncAttempt, SyncEvent, SyncRecord
-from sync.payloads import Built, build
-from sync.records import change_state, content_hash, make_due
+from sync.models import ErrorKind, MissingCoding, SyncRecord
 
 logger = logging.getLogger(__name__)
 State = SyncRecord.State
@@ -38,9 +39,8 @@ CLAIM_SECONDS = 600
 # A batch renews its claim before a JAGGAER request once this much of it has passed: one request with its
 # retries never outlasts the rest.
 CLAIM_RENEW_SECONDS = CLAIM_SECONDS / 5
-BATCH_SIZES = {Flow.PURCHASE_ORDERS: 50, Flow.VENDOR_BILLS: 50}  # JAGGAER's document batch limit
-DEFAULT_BATCH_SIZE = 100
-DEPENDENCY_NAMES = {Flow.VENDORS: "Supplier (NetSuite vendor id {})", Flow.PURCHASE_ORDERS: "Purchase order (NetSuite id {})"}
+# What a lookup or an earlier step may have changed on the record in memory: saved with its next state.
+CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256", "in_jaggaer")
 
 
 @dataclass
@@ -52,50 +52,9 @@ class DeliveryReport:
         self.counts[state] += 1
 
 
-@dataclass
-class _Outgoing:
-    record: SyncRecord
-    built: Built
-    digest: str
-    item: dict
-    action: str
-    revision: int | None = None
-
-
-@dataclass
-class _Held:
-    """A record that is not sent now, and why."""
-
-    state: str
-    reason: str
-    options: dict
-
-
-@dataclass
-class Preview:
-    record: SyncRecord
-    action: str
-    payload: dict | None
-    outcome: str  # "send", or the state the record would stay in
-    reason: str
-
-
-# What a lookup or an earlier step may have changed on the record in memory: saved with its next state.
-CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256", "in_jaggaer")
-
-
-
 def _result_json(result: ItemResult) -> dict:
     """JAGGAER's answer for one item, as the audit keeps it: its errors included, also beside a success."""
     return {"key": result.key, "id": result.jaggaer_id, "errors": [vars(error) for error in result.errors]}
-
-
-def _attempt_outcome(held: bool, to_state: str, code: str, message: str, record: SyncRecord) -> dict[str, str]:
-    """An attempt's outcome columns; one made after another process took the record over changes nothing."""
-    if held:
-        return {"state_after": to_state, "error_code": code, "message": message}
-    return {"state_after": record.state, "error_code": "CLAIM_LOST",
-            "message": f"{message} (not recorded: another process took over this record meanwhile)"}
 
 
 def _errors_words(result: ItemResult) -> str:
@@ -108,11 +67,6 @@ def _delivered_words(result: ItemResult) -> str:
 
 def _with_carried(record: SyncRecord, fields: dict[str, object]) -> dict[str, object]:
     return {**{name: getattr(record, name) for name in CARRIED_FIELDS}, **fields}
-
-
-def preview(*, pair: ConnectionPair, flow: str, records: list[SyncRecord]) -> list[Preview]:
-    """What sending these records now would send (replay preview, backfill --dry-run); changes nothing."""
-    return _Batch(pair=pair, flow=flow, client=None, report=DeliveryReport()).preview(records)  # type: ignore[arg-type]
 
 
 def due_records(*, pair: ConnectionPair, flow: str, now: datetime) -> "Q":
@@ -143,9 +97,8 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
     """Delivers every record of `flow` that is due now, batch by batch, until none is left."""
     report = DeliveryReport()
     before = client.requests_made
-    size = BATCH_SIZES.get(Flow(flow), DEFAULT_BATCH_SIZE)
-    while batch := claim(pair=pair, flow=flow, size=size, only_ids=only_ids):
-        sender = _Batch(pair=pair, flow=flow, client=client, report=report)
+    while batch := claim(pair=pair, flow=flow, size=flow_named(flow).batch_size, only_ids=only_ids):
+        sender = Batch(pair=pair, flow=flow, client=client, report=report)
         # Taken now: recording an outcome empties the record's claim_token in memory too, and releasing by an
         # empty token would rewrite every unclaimed record of the table (and deadlock with other workers).
         token = batch[0].claim_token
@@ -163,35 +116,31 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
     return report
 
 
-class _Batch:
+class Batch:
+    """Records claimed together: decided, sent through the flow's writer, and their outcomes journaled."""
+
     def __init__(self, *, pair: ConnectionPair, flow: str, client: JaggaerClient, report: DeliveryReport) -> None:
         self.pair = pair
-        self.flow = Flow(flow)
+        self.flow = str(flow)
+        self.writer = flow_named(flow)
         self.client = client
         self.report = report
         # Outcomes are written only to records this batch still holds: one whose claim another process took
         # over is that process's to send and to record.
         self.claim_token = ""
         self.claim_renewed = timezone.now()
-        self.dimension_fields = dimension_fields_of(pair.jaggaer)
         self.started_at = timezone.now()
         # Built per batch: every record of a batch sees one consistent state of the mappings.
-        self.resolver = CodingResolver(pair=pair, dimension_fields=self.dimension_fields)
+        self.decider = Decider(pair=pair, flow=flow)
         self.delivered: list[str] = []
-
-    def _build(self, records: list[SyncRecord]) -> dict[int, Built]:
-        today = timezone.localdate()
-        return {record.pk: build(flow=self.flow, source=record.source, deleted=record.deleted_in_netsuite,
-                                 resolver=self.resolver, dimension_fields=self.dimension_fields, on=today)
-                for record in records}
 
     def deliver(self, records: list[SyncRecord]) -> None:
         """Sends records claimed together by claim()."""
         self.claim_token = records[0].claim_token
         self.claim_renewed = timezone.now()
-        built = self._build(records)
-        delivered_dependencies = self._delivered_dependencies(built.values())
-        outgoing: list[_Outgoing] = []
+        built = self.decider.build(records)
+        delivered_dependencies = self.decider.delivered_dependencies(built.values())
+        outgoing: list[Send] = []
         for record in records:
             prepared = self._prepare(record, built[record.pk], delivered_dependencies)
             if prepared is not None:
@@ -210,97 +159,27 @@ class _Batch:
         SyncRecord.objects.filter(claim_token=self.claim_token).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
         self.claim_renewed = now
 
-    def _held(self, records: list[SyncRecord]) -> set[int]:
-        """Which of these records this batch still holds, locked until the transaction ends so that no other
-        process claims them before their outcome is written."""
-        return set(SyncRecord.objects.select_for_update().filter(
-            pk__in=[record.pk for record in records], claim_token=self.claim_token).values_list("pk", flat=True))
-
     # Before sending ---------------------------------------------------------------------------
 
-    def _delivered_dependencies(self, builds: Iterable[Built]) -> set[tuple[str, str]]:
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for item in builds:
-            for dep_flow, netsuite_id in item.depends_on:
-                wanted[dep_flow].add(netsuite_id)
-        delivered: set[tuple[str, str]] = set()
-        for dep_flow, ids in wanted.items():
-            rows = SyncRecord.objects.filter(pair=self.pair, flow=dep_flow, netsuite_id__in=ids, in_jaggaer=True)
-            delivered.update((dep_flow, netsuite_id) for netsuite_id in rows.values_list("netsuite_id", flat=True))
-        return delivered
-
-    def _decide(self, record: SyncRecord, built: Built, delivered_dependencies: set,
-                looked_up: bool = False) -> "_Outgoing | _Held":
-        """What happens to a record, before anything is written or sent."""
-        if built.problem:
-            return _Held(State.FAILED, built.problem, dict(kind=ErrorKind.SOURCE_DATA, code="SOURCE_DATA"))
-        if built.missing:
-            return _Held(State.WAITING_FOR_MAPPING, "; ".join(code.message for code in built.missing),
-                         dict(kind=ErrorKind.MAPPING, code="UNMAPPED", retry=True))
-        unmet = [dep for dep in built.depends_on if dep not in delivered_dependencies]
-        if unmet:
-            dep_flow, dep_id = unmet[0]
-            return _Held(State.WAITING_FOR_DEPENDENCY, f"{DEPENDENCY_NAMES[dep_flow].format(dep_id)} is not in JAGGAER yet",
-                         dict(kind=ErrorKind.DEPENDENCY, code="DEPENDENCY", blocked_by=f"{dep_flow}:{dep_id}", retry=True))
-        digest = content_hash({"content": built.content, "cancel": built.cancel})
-        never_sent = not record.in_jaggaer and not record.outcome_unknown
-        if built.cancel and never_sent:
-            return _Held(State.SKIPPED, "Deleted or rejected in NetSuite before it reached JAGGAER: nothing to cancel", {})
-        if digest == record.delivered_sha256 and not record.resend and (looked_up or not record.outcome_unknown):
-            return _Held(State.SKIPPED, "Unchanged since the last delivery: nothing sent", {})
-        return self._outgoing(record, built, digest)
-
-    def _prepare(self, record: SyncRecord, built: Built, delivered_dependencies: set) -> _Outgoing | None:
-        decision = self._decide(record, built, delivered_dependencies)
-        if isinstance(decision, _Outgoing) and record.outcome_unknown:
+    def _prepare(self, record: SyncRecord, built: Built, delivered_dependencies: set) -> Send | None:
+        decision = decide(record, built, delivered_dependencies)
+        if isinstance(decision, Send) and record.outcome_unknown:
             started = time.monotonic()
             try:
                 if not self._send_after_lookup(record, built, decision.digest):
                     return None
             except JaggaerError as error:
-                self._failed_send(replace(decision, action="lookup"), error, started)
+                self._failed_send(decision, error, started, action="lookup")
                 return None
-            decision = self._decide(record, built, delivered_dependencies, looked_up=True)
-        if isinstance(decision, _Outgoing):
+            decision = decide(record, built, delivered_dependencies, looked_up=True)
+        if isinstance(decision, Send):
             return decision
-        if decision.state == State.WAITING_FOR_MAPPING:
-            self._wait_for_mapping(record, built, decision)
-        else:
-            self._settle(record, decision.state, decision.reason, action="build", built=built, **decision.options)
+        self._settle(record, decision.state, decision.reason, built=built, hold=decision)
         return None
-
-    def preview(self, records: list[SyncRecord]) -> list["Preview"]:
-        """What delivering these records now would do, without writing or sending anything."""
-        built = self._build(records)
-        delivered_dependencies = self._delivered_dependencies(built.values())
-        previews = []
-        for record in records:
-            decision = self._decide(record, built[record.pk], delivered_dependencies)
-            if isinstance(decision, _Outgoing):
-                note = " (JAGGAER is asked first whether an earlier send arrived)" if record.outcome_unknown else ""
-                previews.append(Preview(record=record, action=decision.action, payload=decision.item,
-                                        outcome="send", reason=f"Would send as {decision.action}{note}"))
-            else:
-                previews.append(Preview(record=record, action="", payload=None, outcome=decision.state,
-                                        reason=decision.reason))
-        return previews
-
-    def _outgoing(self, record: SyncRecord, built: Built, digest: str) -> _Outgoing:
-        content = built.content or {}
-        if self.flow == Flow.PURCHASE_ORDERS:
-            action = "cancel" if built.cancel else ("update" if record.in_jaggaer else "new")
-            revision = (record.jaggaer_revision or 0) + 1 if record.in_jaggaer else 0
-            item = {**content, "poHeader": {**content["poHeader"], "type": action, "revisionNumber": revision}}
-            return _Outgoing(record, built, digest, item, action, revision)
-        if self.flow == Flow.VENDOR_BILLS:
-            action = "cancel" if built.cancel else ("update" if record.in_jaggaer else "new")
-            item = {**content, "header": {**content["header"], "type": action}}
-            return _Outgoing(record, built, digest, item, action)
-        return _Outgoing(record, built, digest, content, "upsert")
 
     def _send_after_lookup(self, record: SyncRecord, built: Built, digest: str) -> bool:
         """Our last send may have been applied: looks it up. False when nothing is left to send."""
-        found = self._look_up(built)
+        found = self.writer.look_up(self.client, built)
         if found is None:
             return True  # it never arrived: send as planned
         if not self._adopt(record, built, found):
@@ -310,26 +189,16 @@ class _Batch:
         if digest != record.payload_sha256:
             return True  # it arrived, and NetSuite has changed since: the changes go as an update
         self._settle(record, State.DELIVERED, "Found in JAGGAER: the send whose answer was lost had been applied",
-                     action="lookup", built=built, delivered_at=timezone.now(), attempts=0)
+                     built=built, delivered_at=timezone.now(), attempts=0)
         return False
-
-    def _look_up(self, built: Built) -> dict | None:
-        content = built.content or {}
-        if self.flow == Flow.PURCHASE_ORDERS:
-            return self.client.get_purchase_order(content["poHeader"]["poNumber"])
-        if self.flow == Flow.VENDOR_BILLS:
-            header = content["header"]
-            return self.client.find_invoice(supplier_number=header["supplier"]["supplierNumber"],
-                                            supplier_invoice_number=header["supplierInvoiceNumber"])
-        return None  # suppliers and custom-field values are upserts: resending cannot duplicate them
 
     def _adopt(self, record: SyncRecord, built: Built, found: dict) -> bool | None:
         """Takes JAGGAER's copy as ours when it is ours. True: our send was applied; None: it is somebody
         else's object, and the record failed."""
         header = found.get("poHeader") or found.get("header") or found
         if str(header.get("externalId", "")) not in ("", record.netsuite_id):
-            self._settle(record, State.FAILED, self._duplicate_words(record, str(header.get("externalId"))),
-                         kind=ErrorKind.REJECTED, code="DUPLICATE", action="lookup", built=built)
+            self._settle(record, State.FAILED, self.writer.duplicate_words(record, str(header.get("externalId"))),
+                         built=built, hold=Hold(State.FAILED, "", kind=ErrorKind.REJECTED, code="DUPLICATE"))
             return None
         record.in_jaggaer = True
         if "revisionNumber" in header:
@@ -337,37 +206,19 @@ class _Batch:
         record.jaggaer_id = str(found.get("id") or header.get("id") or record.jaggaer_id)
         return True
 
-    def _duplicate_words(self, record: SyncRecord, other_id: str) -> str:
-        """Why a record fails on a number another NetSuite record holds in JAGGAER, in the words of its own
-        document (an invoice also names a PO, which is not what clashes) and with what fixes it."""
-        number = record.document_number or record.netsuite_id
-        if self.flow == Flow.VENDOR_BILLS:
-            vendor = f" from {record.label}" if record.label else ""
-            return (f"Invoice {number}{vendor} already exists in JAGGAER (NetSuite bill {other_id}). Change the "
-                    "bill number in NetSuite, then replay.")
-        return (f"Purchase order {number} already exists in JAGGAER (NetSuite purchase order {other_id}). Change "
-                "the PO number in NetSuite, then replay.")
-
-    def _wait_for_mapping(self, record: SyncRecord, built: Built, decision: "_Held") -> None:
-        self._settle(record, decision.state, decision.reason, action="build", built=built, missing=True,
-                     **decision.options)
-
     # Sending ----------------------------------------------------------------------------------
 
-    def _send(self, outgoing: list[_Outgoing]) -> None:
-        if not outgoing:
-            return
-        groups: dict[str, list[_Outgoing]] = defaultdict(list)
+    def _send(self, outgoing: list[Send]) -> None:
+        groups: dict[str, list[Send]] = defaultdict(list)
         for entry in outgoing:
-            groups[entry.item.get("field", "")].append(entry)
+            groups[self.writer.batch_of(entry.item)].append(entry)
         for group in groups.values():
             self._send_group(group)
 
-    def _send_group(self, group: list[_Outgoing]) -> None:
+    def _send_group(self, group: list[Send]) -> None:
         started = time.monotonic()
-        items = [entry.item["value"] if "field" in entry.item else entry.item for entry in group]
         try:
-            results = self._post(group[0].item.get("field", ""), items)
+            results = self.writer.send(self.client, [entry.item for entry in group])
         except JaggaerError as error:
             if not error.retryable and len(group) > 1:
                 for entry in group:  # nothing was applied: find the item JAGGAER cannot read
@@ -376,43 +227,52 @@ class _Batch:
             for entry in group:
                 self._failed_send(entry, error, started)
             return
-        # Deliveries in one transaction, written in bulk: per-record writes and commits would dominate the
-        # run's time.
         delivered = [(entry, result) for entry, result in zip(group, results, strict=True) if result.ok]
         with transaction.atomic():
-            held = self._held([entry.record for entry, _ in delivered])
-            self._record_deliveries([(e, r) for e, r in delivered if e.record.pk in held], started)
+            still_held = held(claim_token=self.claim_token, record_ids=[entry.record.pk for entry, _ in delivered])
+            accepted = [(entry, result) for entry, result in delivered if entry.record.pk in still_held]
+            write_deliveries([
+                Delivery(record=entry.record, attempt=self._try(entry, started, result=result),
+                         message=_delivered_words(result), digest=entry.digest, jaggaer_id=result.jaggaer_id,
+                         revision=entry.item.revision)
+                for entry, result in accepted])
             for entry, result in delivered:
-                if entry.record.pk not in held:
-                    self._claim_lost(entry, result, started)
+                if entry.record.pk not in still_held:
+                    write_lost_claim(record=entry.record, attempt=self._try(entry, started, result=result),
+                                     reason=f"{_delivered_words(result)}, but another process took over this record "
+                                            "meanwhile: its outcome is recorded by that process")
+                    logger.warning("Record %s: delivered after its claim was lost; left to the process that holds it",
+                                   entry.record.pk)
+        self.report.counts[State.DELIVERED] += len(accepted)
+        self.delivered.extend(entry.record.netsuite_id for entry, _ in accepted)
         for entry, result in zip(group, results, strict=True):
             if result.refused:
                 self._result(entry, result, started)
             elif not result.ok:
                 self._unconfirmed(entry, result, started)
 
-    def _post(self, field_name: str, items: list[dict]) -> list[ItemResult]:
-        if self.flow == Flow.VENDORS:
-            return self.client.upsert_suppliers(items)
-        if self.flow == Flow.PURCHASE_ORDERS:
-            return self.client.send_purchase_orders(items)
-        if self.flow == Flow.VENDOR_BILLS:
-            return self.client.send_invoices(items)
-        return self.client.upsert_custom_field_values(field_name=field_name, values=items)
+    def _try(self, entry: Send, started: float, *, result: ItemResult | None = None, http_status: int | None = 200,
+             action: str = "") -> Try:
+        return Try(action=action or entry.item.action, started_at=timezone.now(),
+                   duration_ms=int((time.monotonic() - started) * 1000), request=entry.item.body,
+                   http_status=http_status, result_status=result.status if result else "",
+                   result=_result_json(result) if result else None, mappings_used=tuple(entry.built.mappings_used))
 
-    def _result(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+    # Interpreting answers -----------------------------------------------------------------------
+
+    def _result(self, entry: Send, result: ItemResult, started: float) -> None:
         try:
             self._refused(entry, result, started)
         except JaggaerError as error:  # a lookup the refusal called for failed: the record's fate stays open
             self._failed_send(entry, error, started)
 
-    def _refused(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+    def _refused(self, entry: Send, result: ItemResult, started: float) -> None:
         record = entry.record
         codes = {error.code for error in result.errors}
         message = _errors_words(result) or "JAGGAER refused the item"
         common = {"entry": entry, "started": started, "result": result, "code": ",".join(sorted(codes))}
-        if "DUPLICATE" in codes and self.flow in (Flow.PURCHASE_ORDERS, Flow.VENDOR_BILLS):
-            found = self._look_up(entry.built)
+        if "DUPLICATE" in codes:
+            found = self.writer.look_up(self.client, entry.built)
             if found is not None and self._adopt(record, entry.built, found):
                 # Ours, from a send whose answer was lost; what it held is unknown, so the current
                 # content follows as an update (an identical one changes nothing).
@@ -423,7 +283,7 @@ class _Batch:
             if found is not None:
                 return  # _adopt failed the record
         if codes == {"STALE_REVISION"}:
-            found = self._look_up(entry.built)
+            found = self.writer.look_up(self.client, entry.built)
             if found is not None:
                 self._adopt(record, entry.built, found)
             self._attempted(State.PENDING, f"{message} (JAGGAER has revision {record.jaggaer_revision}): "
@@ -435,155 +295,72 @@ class _Batch:
         else:
             self._attempted(State.FAILED, message, kind=ErrorKind.REJECTED, **common)
 
-    def _unconfirmed(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
+    def _unconfirmed(self, entry: Send, result: ItemResult, started: float) -> None:
         """An item status that is neither a success nor the documented refusal: JAGGAER may or may not hold
         the item, so it is never counted as delivered, and a `new` is looked up before it is sent again."""
-        entry.record.outcome_unknown = entry.record.outcome_unknown or entry.action == "new"
+        entry.record.outcome_unknown = entry.record.outcome_unknown or entry.item.action == "new"
         said = f"JAGGAER answered status {result.status!r}" if result.status else "JAGGAER answered no status"
         errors = _errors_words(result)
         self._attempted(State.RETRYING, f"{said} for this item, neither a success nor a refusal"
                         f"{': ' + errors if errors else ''}; it is checked and sent again later",
                         kind=ErrorKind.REMOTE, entry=entry, started=started, result=result, code="UNCONFIRMED")
 
-    def _claim_lost(self, entry: _Outgoing, result: ItemResult, started: float) -> None:
-        """JAGGAER accepted the item, but this batch no longer holds the record: the process that does will
-        find JAGGAER's copy (DUPLICATE, Unchanged or a stale revision) and record it. Only the attempt is
-        written here, so that the audit shows the send."""
-        SyncAttempt.objects.create(
-            record=entry.record, started_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
-            action=entry.action, request=entry.item, http_status=200, result_status=result.status,
-            result=_result_json(result), state_after=entry.record.state, error_code="CLAIM_LOST",
-            message=f"{_delivered_words(result)}, but another process took over this record meanwhile: "
-                    "its outcome is recorded by that process", mappings_used=[list(u) for u in entry.built.mappings_used])
-        logger.warning("Record %s: delivered after its claim was lost; left to the process that holds it",
-                       entry.record.pk)
-
-    def _failed_send(self, entry: _Outgoing, error: JaggaerError, started: float) -> None:
+    def _failed_send(self, entry: Send, error: JaggaerError, started: float, *, action: str = "") -> None:
         if error.retryable:
             # A 500 or a lost answer may follow an applied write: look before sending again.
             # Only a lost `new` needs a lookup: resending an update or a cancel that was applied is
             # answered STALE_REVISION or Unchanged, which the next attempt handles.
-            entry.record.outcome_unknown = entry.record.outcome_unknown or entry.action == "new"
+            entry.record.outcome_unknown = entry.record.outcome_unknown or entry.item.action == "new"
             self._attempted(State.RETRYING, str(error), kind=ErrorKind.REMOTE, entry=entry, started=started,
-                            code=error.code, http_status=error.status, retry_after=error.retry_after)
+                            code=error.code, http_status=error.status, retry_after=error.retry_after, action=action)
         else:
             self._attempted(State.FAILED, str(error), kind=ErrorKind.REJECTED, entry=entry, started=started,
-                            code=error.code, http_status=error.status)
+                            code=error.code, http_status=error.status, action=action)
 
     # Recording --------------------------------------------------------------------------------
 
-    def _record_deliveries(self, delivered: list[tuple[_Outgoing, ItemResult]], started: float) -> None:
-        """Records delivered items in bulk: their attempts, their new state and its audit events."""
-        if not delivered:
-            return
-        now = timezone.now()
-        duration = int((time.monotonic() - started) * 1000)
-        attempts = SyncAttempt.objects.bulk_create([
-            SyncAttempt(record=entry.record, started_at=now, duration_ms=duration, action=entry.action,
-                        request=entry.item, http_status=200, result_status=result.status,
-                        result=_result_json(result),
-                        state_after=State.DELIVERED, message=_delivered_words(result),
-                        mappings_used=[list(used) for used in entry.built.mappings_used])
-            for entry, result in delivered
-        ])
-        events = []
-        settled = []
-        for (entry, result), attempt in zip(delivered, attempts, strict=True):
-            record = entry.record
-            record.jaggaer_id = result.jaggaer_id or record.jaggaer_id
-            if entry.revision is not None:
-                record.jaggaer_revision = entry.revision
-            what_jaggaer_has = dict(delivered_sha256=entry.digest, payload_sha256=entry.digest, payload=entry.item,
-                                    jaggaer_id=record.jaggaer_id, jaggaer_revision=record.jaggaer_revision,
-                                    in_jaggaer=True, outcome_unknown=False, claimed_until=None, claim_token="")
-            # Only a record whose NetSuite source is still the one that was sent becomes delivered; one
-            # that a pull or a push changed meanwhile stays due, to send the newer content.
-            if SyncRecord.objects.filter(pk=record.pk, source_sha256=record.source_sha256).update(
-                    state=State.DELIVERED, **what_jaggaer_has):
-                events.append(SyncEvent(record=record, at=now, from_state=record.state, to_state=State.DELIVERED,
-                                        reason=attempt.message, attempt=attempt))
-                settled.append(record)
-            else:
-                SyncRecord.objects.filter(pk=record.pk).update(**what_jaggaer_has)
-        records = [entry.record for entry, _ in delivered]
-        # What every delivered record has in common, in one statement.
-        SyncRecord.objects.filter(pk__in=[record.pk for record in settled]).update(
-            delivered_at=now, updated_at=now, resend=False, attempts=0, next_attempt_at=None, last_error_kind="",
-            last_error_code="", last_error_message="", blocked_by="")
-        SyncEvent.objects.bulk_create(events)
-        MissingCoding.objects.filter(record__in=settled).delete()
-        self.report.counts[State.DELIVERED] += len(records)
-        self.delivered.extend(record.netsuite_id for record in records)
-
-    def _attempted(self, to_state: str, message: str, *, entry: _Outgoing, started: float, code: str,
-                   kind: str = "", result: ItemResult | None = None, http_status: int | None = 200,
-                   retry_now: bool = False, retry_after: float | None = None) -> None:
+    def _attempted(self, to_state: str, message: str, *, entry: Send, started: float, code: str, kind: str = "",
+                   result: ItemResult | None = None, http_status: int | None = 200, retry_now: bool = False,
+                   retry_after: float | None = None, action: str = "") -> None:
         record = entry.record
         attempts = record.attempts + 1
         if to_state in (State.RETRYING, State.PENDING) and attempts >= settings.SYNC_MAX_ATTEMPTS:
             to_state, message = State.FAILED, f"{message} (gave up after {attempts} attempts)"
         next_at = timezone.now() if retry_now else self._next_attempt(attempts, retry_after)
-        self._record_attempt(
-            entry, to_state, message, started=started, result=result, http_status=http_status, attempts=attempts,
-            payload=entry.item, payload_sha256=entry.digest, last_error_kind=kind, last_error_code=code,
-            last_error_message=message, next_attempt_at=None if to_state == State.FAILED else next_at,
-        )
+        fields = _with_carried(record, dict(
+            attempts=attempts, payload=entry.item.body, payload_sha256=entry.digest, last_error_kind=kind,
+            last_error_code=code, last_error_message=message,
+            next_attempt_at=None if to_state == State.FAILED else next_at))
+        if write_outcome(record=record, claim_token=self.claim_token, to_state=to_state, reason=message, code=code,
+                         attempt=self._try(entry, started, result=result, http_status=http_status, action=action),
+                         **fields):
+            self.report.count(to_state)
 
-    def _record_attempt(self, entry: _Outgoing, to_state: str, message: str, *, started: float,
-                        result: ItemResult | None, http_status: int | None, **fields: object) -> None:
-        record = entry.record
-        fields = _with_carried(record, fields)
-        with transaction.atomic():
-            held = bool(self._held([record]))
-            attempt = SyncAttempt.objects.create(
-                record=record, started_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
-                action=entry.action, request=entry.item, http_status=http_status,
-                result_status=result.status if result else "",
-                result=_result_json(result) if result else None,
-                **_attempt_outcome(held, to_state, str(fields.get("last_error_code", "")), message, record),
-                mappings_used=[list(used) for used in entry.built.mappings_used],
-            )
-            if not held:
-                return
-            MissingCoding.objects.filter(record=record).delete()
-            change_state(record=record, to_state=to_state, reason=message, attempt=attempt,
-                         claim_token="", claimed_until=None, **fields)
-        self.report.count(to_state)
-
-    def _settle(self, record: SyncRecord, to_state: str, reason: str, *, action: str, built: Built, kind: str = "",
-                code: str = "", blocked_by: str = "", retry: bool = False, missing: bool = False,
+    def _settle(self, record: SyncRecord, to_state: str, reason: str, *, built: Built, hold: Hold | None = None,
                 **fields: object) -> None:
         """A decision made without sending to JAGGAER (waiting, skipped, bad data, found by a lookup), with
-        its audit rows. `missing`: the record waits for the codes `built` lacks."""
+        its audit rows; a record waiting for a mapping waits for the codes `built` lacks."""
+        hold = hold or Hold(to_state, reason)
         fields = _with_carried(record, fields)
-        fields.setdefault("attempts", record.attempts + 1 if retry else record.attempts)
+        fields.setdefault("attempts", record.attempts + 1 if hold.retry else record.attempts)
         attempts = int(fields["attempts"])  # type: ignore[call-overload]
-        with transaction.atomic():
-            held = bool(self._held([record]))
-            attempt = SyncAttempt.objects.create(
-                record=record, started_at=timezone.now(), action=action,
-                **_attempt_outcome(held, to_state, code, reason, record),
-                mappings_used=[list(used) for used in built.mappings_used],
-            )
-            if not held:
-                return
-            MissingCoding.objects.filter(record=record).delete()
-            if missing:
-                MissingCoding.objects.bulk_create(
-                    [MissingCoding(record=record, kind=c.kind, netsuite_id=c.netsuite_id) for c in built.missing])
-            change_state(
-                record=record, to_state=to_state, reason=reason, attempt=attempt, claim_token="", claimed_until=None,
-                blocked_by=blocked_by, last_error_kind=kind, last_error_code=code,
-                last_error_message=reason if kind else "", resend=False,
-                next_attempt_at=self._next_attempt(attempts, None) if retry else None, **fields,
-            )
-        self.report.count(to_state)
+        action = "lookup" if hold.code == "DUPLICATE" or to_state == State.DELIVERED else "build"
+        attempt = Try(action=action, started_at=timezone.now(), mappings_used=tuple(built.mappings_used))
+        if write_outcome(
+                record=record, claim_token=self.claim_token, attempt=attempt, to_state=to_state, reason=reason,
+                code=hold.code, missing=built.missing if to_state == State.WAITING_FOR_MAPPING else (),
+                blocked_by=hold.blocked_by, last_error_kind=hold.kind, last_error_code=hold.code,
+                last_error_message=reason if hold.kind else "", resend=False,
+                next_attempt_at=self._next_attempt(attempts, None) if hold.retry else None, **fields):
+            self.report.count(to_state)
 
     @staticmethod
     def _next_attempt(attempts: int, retry_after: float | None) -> datetime:
         delay = backoff_delay(attempt=max(1, attempts), base=settings.SYNC_RETRY_BASE_SECONDS,
                               cap=settings.SYNC_RETRY_CAP_SECONDS)
         return timezone.now() + timedelta(seconds=max(delay, retry_after or 0))
+
+    # After sending ----------------------------------------------------------------------------
 
     def _recheck_dependencies(self, waiting: list[SyncRecord]) -> None:
         """Another process may have delivered what these records wait for while this batch decided they
@@ -592,12 +369,12 @@ class _Batch:
             return
         wanted: dict[str, list[str]] = defaultdict(list)
         for record in waiting:
-            dep_flow, _, dep_id = record.blocked_by.partition(":")
-            wanted[dep_flow].append(dep_id)
+            dependency_flow, _, dependency_id = record.blocked_by.partition(":")
+            wanted[dependency_flow].append(dependency_id)
         arrived = {
-            f"{dep_flow}:{netsuite_id}"
-            for dep_flow, ids in wanted.items()
-            for netsuite_id in SyncRecord.objects.filter(pair=self.pair, flow=dep_flow, netsuite_id__in=ids,
+            f"{dependency_flow}:{netsuite_id}"
+            for dependency_flow, ids in wanted.items()
+            for netsuite_id in SyncRecord.objects.filter(pair=self.pair, flow=dependency_flow, netsuite_id__in=ids,
                                                          in_jaggaer=True).values_list("netsuite_id", flat=True)
         }
         if arrived:

@@ -27,6 +27,10 @@ class RemoteError(Exception):
         return f"{self.system} {where}{code}: {self.message}"
 
 
+class SourceDataError(ValueError):
+    """NetSuite sent something we cannot turn into a JAGGAER object; the message says what, for people."""
+
+
 class NetSuiteError(RemoteError):
     pass
 

@@ -16,8 +16,9 @@ from credentials.models import ConnectionPair
 from sync.backoff import backoff_delay
 from sync.deliver import deliver_due
 from sync.errors import failure_words
-from sync.models import Flow, SyncRecord, WebhookEvent
-from sync.pull import pull_one, record_key
+from sync.flows import flow_of_record_type
+from sync.models import SyncRecord, WebhookEvent
+from sync.pull import pull_one
 from sync.run import Clients
 
 logger = logging.getLogger(__name__)
@@ -29,11 +30,6 @@ TAKEN_FOR = timedelta(minutes=10)
 # harmless if its task was merely late: a processed event is not processed twice.
 UNPROCESSED_AFTER = timedelta(minutes=5)
 
-FLOW_OF_RECORD_TYPE = {
-    "purchaseorder": Flow.PURCHASE_ORDERS, "vendorbill": Flow.VENDOR_BILLS, "vendor": Flow.VENDORS,
-    "account": Flow.GL_ACCOUNTS, "subsidiary": Flow.CLASSIFICATIONS, "department": Flow.CLASSIFICATIONS,
-    "classification": Flow.CLASSIFICATIONS, "location": Flow.CLASSIFICATIONS,
-}
 
 
 def event_accepted(*, event_id: int) -> None:
@@ -47,13 +43,13 @@ def process_event(*, event_id: int, clients: Clients | None = None) -> None:
     event = WebhookEvent.objects.select_related("connection").get(pk=event_id)
     if event.status not in (WebhookEvent.Status.ACCEPTED, WebhookEvent.Status.FAILED):
         return
-    flow = FLOW_OF_RECORD_TYPE[event.record_type]
-    table = event.record_type if flow == Flow.CLASSIFICATIONS else "records"
+    definition = flow_of_record_type(event.record_type)
+    flow = str(definition.flow)
     try:
         for pair in ConnectionPair.objects.filter(netsuite=event.connection).select_related("netsuite", "jaggaer"):
             pair_clients = clients or Clients.for_pair(pair)
-            pull_one(pair=pair, flow=flow, client=pair_clients.netsuite, netsuite_id=event.record_id, table=table)
-            key = record_key(flow=flow, netsuite_id=event.record_id, table=table)
+            pull_one(pair=pair, record_type=event.record_type, client=pair_clients.netsuite, netsuite_id=event.record_id)
+            key = definition.record_key(event.record_id, event.record_type)
             ids = list(SyncRecord.objects.filter(pair=pair, flow=flow, netsuite_id=key).values_list("pk", flat=True))
             deliver_due(pair=pair, flow=flow, client=pair_clients.jaggaer, only_ids=ids)
     except Exception as exc:

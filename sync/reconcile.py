@@ -8,21 +8,16 @@ whose state the record list already shows."""
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from credentials.models import ConnectionPair
-from sync.models import Flow, SyncRecord
-from sync.payloads import REJECTED_APPROVAL, REJECTED_PO_STATUSES
+from sync.flows import FLOWS, flow_named
+from sync.flows.transactions import DAY_QUERY, DocumentFlow
+from sync.models import SyncRecord
 from sync.run import Clients
-from sync.sources import TRANSACTION_TYPES
 
-RECONCILED_FLOWS = (Flow.PURCHASE_ORDERS, Flow.VENDOR_BILLS)
+RECONCILED_FLOWS = tuple(str(definition.flow) for definition in FLOWS if definition.reconciled)
 CANCELLED = "Cancelled"
-
-# Every document of the day, rejected ones too: JAGGAER must hold those as cancelled (or not at all).
-DAY_QUERY = (
-    "SELECT t.id, t.tranid, t.entity, t.foreigntotal, t.status, t.approvalstatus FROM transaction t "
-    "WHERE t.type = ? AND TO_CHAR(t.trandate, 'YYYY-MM-DD') = ? ORDER BY t.id"
-)
 
 
 class ReconcileError(ValueError):
@@ -74,9 +69,10 @@ def _amount(value: object) -> Decimal:
 def reconcile(*, pair: ConnectionPair, flow: str, day: date, clients: Clients | None = None) -> Reconciliation:
     if flow not in RECONCILED_FLOWS:
         raise ReconcileError(f"Only {' and '.join(RECONCILED_FLOWS)} can be reconciled by day, not {flow!r}.")
+    definition = cast(DocumentFlow, flow_named(flow))
     clients = clients or Clients.for_pair(pair)
-    rows = clients.netsuite.suiteql_rows(query=DAY_QUERY, params=[TRANSACTION_TYPES[flow], day.isoformat()])
-    netsuite = {row["id"]: _netsuite_document(flow, row) for row in rows}
+    rows = clients.netsuite.suiteql_rows(query=DAY_QUERY, params=[definition.transaction_type, day.isoformat()])
+    netsuite = {row["id"]: _netsuite_document(definition, row) for row in rows}
     records = {
         record.netsuite_id: record
         for record in SyncRecord.objects.filter(pair=pair, flow=flow).filter(
@@ -87,7 +83,14 @@ def reconcile(*, pair: ConnectionPair, flow: str, day: date, clients: Clients | 
     for record in SyncRecord.objects.filter(pair=pair, flow=flow, source__trandate=day.isoformat()).exclude(
             netsuite_id__in=list(netsuite)).only("pk", "netsuite_id", "document_number", "netsuite_entity"):
         records[record.netsuite_id] = record
-    jaggaer = _jaggaer_documents(flow=flow, day=day, clients=clients, netsuite=netsuite, records=records)
+    # Documents by the NetSuite id they carry (externalId); JAGGAER is asked for NetSuite's numbers and ours.
+    numbers = {doc.key for doc in netsuite.values()} | {r.document_number for r in records.values() if r.document_number}
+    jaggaer = {}
+    for number, header in definition.jaggaer_documents_of(clients.jaggaer, day, numbers):
+        document = _Document(key=number, netsuite_id=str(header.get("externalId", "")),
+                             total=_amount((header.get("total") or {}).get("value")),
+                             open=header.get("status") != CANCELLED)
+        jaggaer[document.netsuite_id] = document
 
     result = Reconciliation(pair=pair, flow=flow, day=day)
     for document in netsuite.values():
@@ -114,36 +117,9 @@ def _numeric_first(netsuite_id: str) -> tuple[int, str]:
     return (int(netsuite_id), "") if netsuite_id.isdigit() else (0, netsuite_id)
 
 
-def _netsuite_document(flow: str, row: dict) -> _Document:
-    rejected = flow == Flow.PURCHASE_ORDERS and (
-        row.get("status") in REJECTED_PO_STATUSES or row.get("approvalstatus") == REJECTED_APPROVAL)
+def _netsuite_document(definition: DocumentFlow, row: dict) -> _Document:
     return _Document(key=row.get("tranid", ""), netsuite_id=row["id"], total=_amount(row.get("foreigntotal")),
-                     open=not rejected)
-
-
-def _jaggaer_documents(*, flow: str, day: date, clients: Clients, netsuite: dict[str, _Document],
-                       records: dict[str, SyncRecord]) -> dict[str, _Document]:
-    """JAGGAER's documents by the NetSuite id they carry (externalId)."""
-    found: dict[str, _Document] = {}
-    if flow == Flow.PURCHASE_ORDERS:
-        # JAGGAER has no PO list: each PO is read by its number, NetSuite's and those we sent for that day.
-        numbers = {doc.key for doc in netsuite.values()} | {r.document_number for r in records.values() if r.document_number}
-        for number in sorted(numbers):
-            po = clients.jaggaer.get_purchase_order(number)
-            if po is not None:
-                header = po["poHeader"]
-                document = _Document(key=number, netsuite_id=str(header.get("externalId", "")),
-                                     total=_amount((header.get("total") or {}).get("value")),
-                                     open=header.get("status") != CANCELLED)
-                found[document.netsuite_id] = document
-        return found
-    for invoice in clients.jaggaer.invoices_dated(day.isoformat()):
-        header = invoice["header"]
-        document = _Document(key=str(header.get("supplierInvoiceNumber", "")), netsuite_id=str(header.get("externalId", "")),
-                             total=_amount((header.get("total") or {}).get("value")),
-                             open=header.get("status") != CANCELLED)
-        found[document.netsuite_id] = document
-    return found
+                     open=definition.open_in_netsuite(row))
 
 
 def _problem(netsuite: _Document | None, jaggaer: _Document | None) -> str:

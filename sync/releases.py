@@ -11,9 +11,9 @@ from django.dispatch import receiver
 
 from credentials.models import ConnectionPair
 from mappings.signals import coding_available
-from sync.dashboard import FLOW_NOUNS
-from sync.models import Flow, MissingCoding, SyncRecord
-from sync.records import make_due
+from sync.flows import flow_named
+from sync.journal import make_due
+from sync.models import MissingCoding, SyncRecord
 
 RELEASE_REASON = "A mapping or JAGGAER value it waited for is there now"
 
@@ -43,5 +43,5 @@ def release_on_coding_available(sender: Any, *, pair: ConnectionPair, kind: str,
     released = release_waiting_records(pair=pair, kind=kind, netsuite_ids=netsuite_ids, reason=reason, actor=actor)
     if not released:
         return "No held record was waiting for it."
-    per_flow = ", ".join(f"{n} {FLOW_NOUNS[Flow(flow)][0 if n == 1 else 1]}" for flow, n in sorted(held.items()))
+    per_flow = ", ".join(f"{n} {flow_named(flow).nouns[0 if n == 1 else 1]}" for flow, n in sorted(held.items()))
     return f"Released {released} held record{'' if released == 1 else 's'} ({per_flow})."

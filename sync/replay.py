@@ -2,35 +2,14 @@
 with the next revision (or is looked up first when its last send was lost), so a replay never
 duplicates anything in JAGGAER."""
 
-from collections import defaultdict
-
-from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from credentials.models import ConnectionPair
 from sync.deliver import DeliveryReport, deliver_due
-from sync.models import SyncEvent, SyncRecord
-from sync.run import FLOWS_IN_ORDER, Clients
-
-
-@transaction.atomic
-def request_replay(*, records: QuerySet[SyncRecord], actor: str) -> dict[tuple[int, str], list[int]]:
-    """Marks the records pending and due now, to be sent even if unchanged; returns their ids by
-    (pair, flow)."""
-    now = timezone.now()
-    chosen: dict[tuple[int, str], list[int]] = defaultdict(list)
-    events = []
-    for record in records.select_for_update().only("pk", "pair_id", "flow", "state"):
-        events.append(SyncEvent(record_id=record.pk, at=now, from_state=record.state,
-                                to_state=SyncRecord.State.PENDING, reason="Replay requested", actor=actor))
-        chosen[(record.pair_id, record.flow)].append(record.pk)
-    ids = [pk for group in chosen.values() for pk in group]
-    SyncRecord.objects.filter(pk__in=ids).update(
-        state=SyncRecord.State.PENDING, resend=True, attempts=0, next_attempt_at=now, claimed_until=None,
-        claim_token="", updated_at=now)
-    SyncEvent.objects.bulk_create(events)
-    return dict(chosen)
+from sync.flows import FLOWS_IN_ORDER
+from sync.journal import mark_for_replay
+from sync.models import SyncRecord
+from sync.run import Clients
 
 
 def not_delivered(record_ids: list[int]) -> list[SyncRecord]:
@@ -43,7 +22,7 @@ def not_delivered(record_ids: list[int]) -> list[SyncRecord]:
 
 def replay(*, records: QuerySet[SyncRecord], actor: str) -> dict[str, DeliveryReport]:
     """Replays now, in this process; returns a delivery report per flow."""
-    chosen = request_replay(records=records, actor=actor)
+    chosen = mark_for_replay(records=records, actor=actor)
     reports: dict[str, DeliveryReport] = {}
     pairs = {pair.pk: pair for pair in ConnectionPair.objects.filter(
         pk__in={pair_id for pair_id, _ in chosen}).select_related("netsuite", "jaggaer")}

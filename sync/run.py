@@ -9,22 +9,18 @@ from django.utils import timezone
 
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
-from mappings.identity import propose_identity_mappings
-from mappings.models import CodingKind
-from mappings.references import dimension_fields_of, store_jaggaer_fields, store_jaggaer_values
 from sync.clients import jaggaer_client, netsuite_client
 from sync.deliver import DeliveryReport, deliver_due
 from sync.errors import failure_words
+from sync.flows import FLOWS, FLOWS_IN_ORDER, flow_named
 from sync.jaggaer_client import JaggaerClient
 from sync.locks import FlowBusy, flow_lease
-from sync.models import Flow, SyncRecord, SyncRun
+from sync.models import SyncRecord, SyncRun
 from sync.netsuite_client import NetSuiteClient
-from sync.pull import PullReport, Window, pull
-from sync.sources import CLASSIFICATION_TABLES
+from sync.paging import PullReport, Window
+from sync.pull import pull
 
 logger = logging.getLogger(__name__)
-
-FLOWS_IN_ORDER = [flow.value for flow in Flow]
 
 
 @dataclass
@@ -95,8 +91,7 @@ def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window |
             note = f"{busy}; delivering only"
         delivered = deliver_due(pair=pair, flow=flow, client=clients.jaggaer,
                                 progress=(lambda r: progress(Progress(flow=flow, delivered=r))) if progress else None)
-        if flow in (Flow.GL_ACCOUNTS, Flow.CLASSIFICATIONS):
-            _refresh_jaggaer_values(pair=pair, flow=flow, client=clients.jaggaer)
+        flow_named(flow).after_delivery(pair=pair, client=clients.jaggaer)
     except Exception as exc:
         run.finished_at = timezone.now()
         run.succeeded = False
@@ -115,23 +110,8 @@ def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window |
     return FlowOutcome(flow=flow, pulled=pulled, delivered=delivered, run=run, note=note)
 
 
-def _refresh_jaggaer_values(*, pair: ConnectionPair, flow: str, client: JaggaerClient) -> None:
-    """Reads back the custom fields this flow fills, so that mapping forms and coding checks see what
-    JAGGAER has, and proposes identity GL mappings for finance to confirm."""
-    fields = dimension_fields_of(pair.jaggaer)
-    kinds = [CodingKind.GL_ACCOUNT] if flow == Flow.GL_ACCOUNTS else [table.kind for table in CLASSIFICATION_TABLES]
-    store_jaggaer_fields(connection=pair.jaggaer, fields=client.custom_fields())
-    for kind in kinds:
-        store_jaggaer_values(connection=pair.jaggaer, field=fields[kind], values=client.custom_field_values(fields[kind]))
-    if flow == Flow.GL_ACCOUNTS:
-        delivered = SyncRecord.objects.filter(pair=pair, flow=flow).exclude(delivered_sha256="")
-        propose_identity_mappings(pair=pair, kind=CodingKind.GL_ACCOUNT, values={
-            record.netsuite_id: record.payload["value"]["internalName"]
-            for record in delivered.only("netsuite_id", "payload") if record.payload
-        })
-
-
-REFERENCE_FLOWS = [Flow.GL_ACCOUNTS.value, Flow.CLASSIFICATIONS.value]
+# The flows that write the values mappings choose from.
+REFERENCE_FLOWS = [str(definition.flow) for definition in FLOWS if definition.writes_values_of]
 
 
 def refresh_reference_lists(*, pair: ConnectionPair, clients: Clients | None = None) -> list[FlowOutcome]:

@@ -23,9 +23,10 @@ from django_q.tasks import async_task
 from credentials.models import ConnectionPair
 from sync.deliver import deliver_due, due_records
 from sync.errors import failure_words
+from sync.flows import FLOWS_IN_ORDER
 from sync.locks import LEASE, FlowBusy, flow_lease, lease_held
 from sync.models import FlowLock, FlowSchedule, SyncRecord, SyncRun
-from sync.run import FLOWS_IN_ORDER, Clients, sync_pass
+from sync.run import Clients, sync_pass
 
 logger = logging.getLogger(__name__)
 Kind = FlowSchedule.Kind

@@ -3,8 +3,8 @@
 from django.db.models import Count
 
 from credentials.models import ConnectionPair
+from sync.flows import FLOWS_IN_ORDER
 from sync.models import SyncCursor, SyncRecord, SyncRun
-from sync.run import FLOWS_IN_ORDER
 
 
 def sync_status(*, pair: ConnectionPair | None = None) -> dict:

@@ -38,6 +38,7 @@ from django.utils.module_loading import import_string
 
 from connector_project.callers import rate_limit_source
 from credentials.models import NetSuiteConnection
+from sync.flows import PUSHED_RECORD_TYPES
 from sync.models import WebhookEvent
 from sync.storable_text import storable_text
 
@@ -50,9 +51,6 @@ SUMMARY_BODY_BYTES = 1024
 MAX_RECORDED_SIZE = 2**31 - 1
 # Spec section 7: a timestamp more than 5 minutes away from our clock is refused, in either direction.
 SIGNATURE_TOLERANCE_SECONDS = 300
-RECORD_TYPES = frozenset({
-    "purchaseorder", "vendorbill", "vendor", "account", "subsidiary", "department", "classification", "location",
-})
 EVENT_TYPES = frozenset({"create", "edit", "delete", "approve", "cancel"})
 # A NetSuite internal id as one spelling only: str.isdigit() also takes "²" and "٣", and "0001" would be keyed
 # apart from the record 1 that the re-read finds. JSON numbers cannot have leading zeros either.
@@ -259,9 +257,9 @@ def _event_fields(body: bytes) -> dict[str, Any]:
         raise _Refusal(400, f"Unknown eventType {str(event_type)[:20]!r}; "
                             f"expected one of {', '.join(sorted(EVENT_TYPES))}.")
     record_type = data["recordType"]
-    if not isinstance(record_type, str) or record_type.lower() not in RECORD_TYPES:
+    if not isinstance(record_type, str) or record_type.lower() not in PUSHED_RECORD_TYPES:
         raise _Refusal(422, f"Record type {str(record_type)[:40]!r} is not synced; expected one of "
-                            f"{', '.join(sorted(RECORD_TYPES))}.")
+                            f"{', '.join(sorted(PUSHED_RECORD_TYPES))}.")
     return {"event_id": storable_text(event_id), "record_type": record_type.lower(), "record_id": record_id,
             "event_type": event_type.lower(), "occurred_at": data["occurredAt"]}
 

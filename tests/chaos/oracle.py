@@ -16,8 +16,8 @@ from credentials.models import ConnectionPair
 from mappings.models import CodingRule, PairCodingRule
 from sandbox.http import RunningServer
 from sandbox.jaggaer.app import JaggaerSandbox
+from sync.journal import content_hash
 from sync.models import Flow, SyncAttempt, SyncEvent, SyncRecord
-from sync.records import content_hash
 from sync.run import sync_pass
 from tests.chaos.traffic import Deleted
 from tests.conftest import LiveSandbox

@@ -7,7 +7,7 @@ from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import AccessToken
 from mappings.models import CodingKind, CodingMapping
 from sync.clients import netsuite_client
-from sync.deliver import DeliveryReport, _Batch, claim
+from sync.deliver import Batch, DeliveryReport, claim
 from sync.jaggaer_client import JaggaerClient
 from sync.models import MissingCoding, SyncAttempt, SyncRecord
 from sync.pull import pull
@@ -217,7 +217,7 @@ def test_a_netsuite_change_stored_while_the_record_was_being_sent_is_not_lost(pa
     netsuite.app.dataset.update_purchase_order(po["id"], memo="Second edit")
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
 
-    _Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport()).deliver([in_flight])
+    Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport()).deliver([in_flight])
 
     record = SyncRecord.objects.get(pk=in_flight.pk)
     assert record.state == State.PENDING
@@ -254,7 +254,7 @@ def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(p
     netsuite.app.dataset.update_purchase_order(po["id"], memo="Mapped mid-batch")
     clients = Clients.for_pair(pair)
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
-    batch = _Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport())
+    batch = Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport())
     # Finance saves the mapping after the batch loaded the mappings, before it records that the PO waits.
     CodingMapping.objects.create(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8", jaggaer_value="6000")
 

@@ -6,10 +6,9 @@ import requests
 from sandbox.http import RunningServer
 from sandbox.netsuite.app import NetSuiteSandbox
 from sandbox.netsuite.dataset import NetSuiteDataset
-from sync.models import Flow
+from sync.flows.transactions import line_change_stream
 from sync.netsuite_client import NetSuiteClient
-from sync.pull import Position, keyed_pages
-from sync.sources import line_change_stream
+from sync.paging import Position, keyed_pages
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def test_more_than_100000_changed_rows_are_read_by_key_each_exactly_once(big_acc
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {sandbox.issue_access_token()}"
     client = NetSuiteClient(session=session, rest_url=f"{server.url}/services/rest")
-    stream = line_change_stream(Flow.PURCHASE_ORDERS)
+    stream = line_change_stream("PurchOrd")
 
     seen = [(row["cursor_k0"], row["cursor_k1"])
             for rows, _ in keyed_pages(client=client, stream=stream, after=Position.start(len(stream.keys)))

@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.db import connection
 
+from sync.journal import SourceItem, record_sources
 from sync.models import SyncRecord
-from sync.records import SourceItem, record_sources
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

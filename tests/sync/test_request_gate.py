@@ -17,8 +17,8 @@ from django.db import connection
 from django_q.models import Task
 
 from sync.concurrency import SERVER_KEEPALIVES, AccountGate, AdvisoryLocks, LockFiles, SlotUnavailable, request_gate
+from sync.flows import FLOWS_IN_ORDER
 from sync.models import SyncRecord, SyncRun
-from sync.run import FLOWS_IN_ORDER
 from sync.schedules import ensure_schedules
 from tests.processes import wait_for
 from tests.sync.test_clients import run_in_threads

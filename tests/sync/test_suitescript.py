@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
+from sync.flows import PUSHED_RECORD_TYPES
 from sync.models import WebhookEvent
-from sync.webhooks import RECORD_TYPES
 from tests.sync.test_webhooks import SECRET, make_connection, processor  # noqa: F401 (processor: a fixture)
 
 NODE = shutil.which("node")
@@ -145,5 +145,5 @@ def test_the_event_subscriber_definition_subscribes_every_synced_record_type_to_
     subscribed = {(criterion.findtext("type"), criterion.findtext("parameters/parameter/value").lower())
                   for criterion in definition.iter("criterion")}
     assert subscribed == {(change, record_type) for change in ("CREATED", "UPDATED", "DELETED")
-                          for record_type in RECORD_TYPES}
+                          for record_type in PUSHED_RECORD_TYPES}
     assert definition.findtext("scriptfilepath").endswith("/ml_connector_push_es.js]")

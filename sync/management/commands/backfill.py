@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.backfill import BackfillProgress, backfill, dry_run, window_of
 from sync.commands import add_flow_arguments, chosen_pair, plain_errors, summary_line
-from sync.run import FLOWS_IN_ORDER, Clients
+from sync.flows import FLOWS_IN_ORDER
+from sync.run import Clients
 
 
 def _day(text: str) -> date:

@@ -1,0 +1,81 @@
+"""Purchase orders: NetSuite transactions of type PurchOrd -> JAGGAER purchase orders, by PO number, each
+write carrying the next revision. A PO rejected or deleted in NetSuite is cancelled in JAGGAER."""
+
+from datetime import date
+
+from mappings.resolution import LineCoding
+from sync.flows.base import Built, Coder, Item
+from sync.flows.transactions import DocumentFlow, check_header, coded_lines, header_coding, total
+from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.models import Flow, SyncRecord
+
+# NetSuite PO statuses (transaction.status, one letter) that JAGGAER must see as cancelled; C is
+# "Rejected by Supervisor". approvalstatus 3 is "Rejected".
+REJECTED_PO_STATUSES = frozenset({"C"})
+REJECTED_APPROVAL = "3"
+
+
+def rejected(status: str | None, approval_status: str | None) -> bool:
+    return status in REJECTED_PO_STATUSES or approval_status == REJECTED_APPROVAL
+
+
+class PurchaseOrders(DocumentFlow):
+    flow = Flow.PURCHASE_ORDERS
+    nouns = ("PO", "POs")
+    record_types = ("purchaseorder",)
+    transaction_type = "PurchOrd"
+    header_key = "poHeader"
+    dependency_name = "Purchase order (NetSuite id {})"
+
+    def netsuite_page(self, netsuite_id: str) -> str:
+        return f"/app/accounting/transactions/purchord.nl?id={netsuite_id}"
+
+    def build(self, source: dict, deleted: bool, coder: Coder, dimension_fields: dict[str, str]) -> Built:
+        check_header(source, "purchase order")
+        header: dict = {
+            "poNumber": source["tranid"],
+            "orderDate": source["trandate"],
+            "currency": source["currency"],
+            "supplier": {"supplierNumber": source["entity"]},
+            "externalId": source["id"],
+            "total": total(source),
+        }
+        coding = header_coding(source)
+        if coding.subsidiary:
+            unit = coder.resolve(LineCoding(subsidiary=coding.subsidiary)).custom_field_values()
+            if unit:
+                header["businessUnit"] = next(iter(unit.values()))
+        if source["terms"]:
+            header["paymentTerms"] = {"code": source["terms"]}
+        if source["memo"]:
+            header["notes"] = source["memo"]
+        value_set = coder.value_set(coding)
+        if value_set:
+            header["customFieldValueSetList"] = value_set
+        content = {"poHeader": header, "poLineList": {"poLine": coded_lines(source, coder, invoice=False)}}
+        return Built(content=content, depends_on=[(Flow.VENDORS, source["entity"])],
+                     cancel=deleted or rejected(source["status"], source["approvalstatus"]))
+
+    def item(self, record: SyncRecord, built: Built) -> Item:
+        item = super().item(record, built)
+        revision = (record.jaggaer_revision or 0) + 1 if record.in_jaggaer else 0
+        return Item({**item.body, "poHeader": {**item.body["poHeader"], "revisionNumber": revision}}, item.action, revision)
+
+    def send(self, client: JaggaerClient, items: list[Item]) -> list[ItemResult]:
+        return client.send_purchase_orders([item.body for item in items])
+
+    def look_up(self, client: JaggaerClient, built: Built) -> dict | None:
+        return client.get_purchase_order((built.content or {})["poHeader"]["poNumber"])
+
+    def duplicate_words(self, record: SyncRecord, other_id: str) -> str:
+        number = record.document_number or record.netsuite_id
+        return (f"Purchase order {number} already exists in JAGGAER (NetSuite purchase order {other_id}). Change "
+                "the PO number in NetSuite, then replay.")
+
+    def open_in_netsuite(self, row: dict) -> bool:
+        return not rejected(row.get("status"), row.get("approvalstatus"))
+
+    def jaggaer_documents_of(self, client: JaggaerClient, on: date, numbers: set[str]) -> list[tuple[str, dict]]:
+        # JAGGAER has no PO list: each PO is read by its number.
+        found = ((number, client.get_purchase_order(number)) for number in sorted(numbers))
+        return [(number, po["poHeader"]) for number, po in found if po is not None]

@@ -1,0 +1,119 @@
+"""Vendors: NetSuite's `vendor` table with its subsidiaries -> JAGGAER suppliers, upserted by supplier number
+(the vendor's internal id). A deleted vendor becomes an inactive supplier."""
+
+from mappings.resolution import LineCoding
+from sync.errors import SourceDataError
+from sync.flows.base import Built, Coder, FlowDefinition, Item, currency, damaged, decimal_text, flag, record_id, text
+from sync.flows.deletions import read_deletions
+from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.journal import SourceItem
+from sync.models import Flow
+from sync.paging import PullContext, Stream, id_list
+from sync.storable_text import storable_text
+
+VENDOR_STREAM = Stream(
+    name="records",
+    select=(
+        "v.id, v.entityid, v.companyname, v.legalname, v.email, v.phone, v.isinactive, v.taxidnum, v.externalid, "
+        "v.currency, cur.symbol AS currencysymbol, v.terms, tm.name AS termname, "
+        "tm.daysuntilnetdue AS termdays"
+    ),
+    tables="vendor v LEFT JOIN currency cur ON cur.id = v.currency LEFT JOIN term tm ON tm.id = v.terms",
+    timestamp="v.lastmodifieddate",
+    keys=("v.id",),
+)
+
+
+def vendor_subsidiaries_query(vendor_ids: list[str]) -> str:
+    return (
+        "SELECT r.entity, r.subsidiary FROM vendorsubsidiaryrelationship r "
+        f"WHERE r.entity IN ({id_list(vendor_ids)}) ORDER BY r.entity, r.subsidiary"
+    )
+
+
+def vendor_source(row: dict, subsidiaries: list[str]) -> dict:
+    return {
+        "id": record_id(row, "vendor"), "entityid": text(row, "entityid"), "companyname": text(row, "companyname"),
+        "legalname": text(row, "legalname"), "email": text(row, "email"), "phone": text(row, "phone"),
+        "isinactive": flag(row, "isinactive"), "taxidnum": text(row, "taxidnum"),
+        "externalid": text(row, "externalid"), "currency": text(row, "currencysymbol"),
+        "currency_id": text(row, "currency"), "terms": text(row, "termname"), "termdays": text(row, "termdays"),
+        "subsidiaries": [storable_text(str(subsidiary)) for subsidiary in subsidiaries],
+    }
+
+
+def payment_terms(source: dict) -> dict:
+    terms: dict = {"code": source["terms"]}
+    if source["termdays"]:
+        what = f"The days of the payment terms {source['terms']!r}:"
+        days = decimal_text(source["termdays"], what)
+        if not days.isdigit():
+            raise SourceDataError(f"{what} {source['termdays']!r} is not a whole number of days")
+        terms["daysAfter"] = int(days)
+    return terms
+
+
+class Vendors(FlowDefinition):
+    flow = Flow.VENDORS
+    nouns = ("vendor", "vendors")
+    record_types = ("vendor",)
+    dependency_name = "Supplier (NetSuite vendor id {})"
+    shape = {
+        **dict.fromkeys(("id", "entityid", "companyname", "legalname", "email", "phone", "taxidnum", "currency",
+                         "terms", "termdays"), str),
+        "isinactive": bool, "subsidiaries": list,
+    }
+
+    def streams(self) -> list[Stream]:
+        return [VENDOR_STREAM]
+
+    def read(self, context: PullContext) -> None:
+        def handle(rows: list[dict]) -> None:
+            subsidiaries: dict[str, list[str]] = {}
+            for link in context.client.suiteql_rows(query=vendor_subsidiaries_query([row["id"] for row in rows])):
+                subsidiaries.setdefault(link["entity"], []).append(link["subsidiary"])
+            context.recorded([
+                SourceItem(netsuite_id=row["id"], source=vendor_source(row, subsidiaries.get(row["id"], [])),
+                           document_number=row["id"], entity=row["id"],
+                           label=row.get("companyname") or row.get("entityid", ""), last_modified=row["cursor_ts"])
+                for row in rows
+            ], len(rows))
+
+        context.each_page(VENDOR_STREAM, handle)
+        read_deletions(context, "vendor")
+
+    def netsuite_page(self, netsuite_id: str) -> str:
+        return f"/app/common/entity/vendor.nl?id={netsuite_id}"
+
+    def check(self, source: dict) -> None:
+        super().check(source)
+        if not all(isinstance(unit, str) for unit in source["subsidiaries"]):
+            raise damaged("lists subsidiaries that are not ids")
+
+    def build(self, source: dict, deleted: bool, coder: Coder, dimension_fields: dict[str, str]) -> Built:
+        name = source["companyname"] or source["entityid"]
+        if not name:
+            raise SourceDataError("The vendor has neither a company name nor an entity id")
+        units = [coder.resolve(LineCoding(subsidiary=sub)).custom_field_values() for sub in source["subsidiaries"]]
+        supplier: dict = {
+            "supplierNumber": source["id"],
+            "name": name,
+            "active": not (source["isinactive"] or deleted),
+            "externalId": source["id"],
+        }
+        optional = {
+            "legalName": source["legalname"], "email": source["email"], "phone": source["phone"],
+            "taxIdentificationNumber": source["taxidnum"],
+        }
+        supplier.update({key: value for key, value in optional.items() if value})
+        if source["currency"]:
+            supplier["currencyList"] = [currency(source["currency"], f"Vendor {source['id']}")]
+        if source["terms"]:
+            supplier["paymentTerms"] = payment_terms(source)
+        business_units = sorted({value for unit in units for value in unit.values()})
+        if business_units:
+            supplier["businessUnitList"] = business_units
+        return Built(content=supplier)
+
+    def send(self, client: JaggaerClient, items: list[Item]) -> list[ItemResult]:
+        return client.upsert_suppliers([item.body for item in items])
