@@ -37,7 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def reconciliation(request: HttpRequest) -> HttpResponse:
     context = _context(request, "Reconciliation")
     pairs = list(ConnectionPair.objects.select_related("netsuite", "jaggaer").order_by("pk"))
-    flow = request.GET.get("flow", Flow.PURCHASE_ORDERS)
+    flow = request.GET.get("flow", RECONCILED_FLOWS[0])
     day_text = request.GET.get("day") or (timezone.localdate() - timedelta(days=1)).isoformat()
     chosen_pair = next((p for p in pairs if str(p.pk) == request.GET.get("pair")), pairs[0] if pairs else None)
     context.update(pairs=pairs, chosen_pair=chosen_pair, flow=flow, day=day_text,
