@@ -82,7 +82,7 @@ def push(sandboxes: Sandboxes, *, webhook: str, secret: str, netsuite_id: str) -
 
 def purchase_orders(pair: object, count: int) -> list[tuple[str, str]]:
     """(internal id, number) of the first `count` purchase orders, read as the connector reads NetSuite."""
-    from sync.clients import netsuite_client
+    from sync.remote.clients import netsuite_client
 
     page = netsuite_client(pair.netsuite).suiteql(  # type: ignore[attr-defined]
         query="SELECT t.id, t.tranid FROM transaction t WHERE t.type = 'PurchOrd' ORDER BY t.id", limit=count)

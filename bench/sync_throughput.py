@@ -40,8 +40,8 @@ def main() -> None:
     from sandbox.jaggaer.app import JaggaerSandbox
     from sandbox.netsuite.app import NetSuiteSandbox
     from sandbox.netsuite.dataset import NetSuiteDataset
+    from sync.engine.run import sync_pass
     from sync.models import SyncRecord
-    from sync.run import sync_pass
 
     started = time.monotonic()
     netsuite = NetSuiteSandbox(dataset=NetSuiteDataset(purchase_orders=arguments.purchase_orders,

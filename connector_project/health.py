@@ -24,7 +24,7 @@ from django_q.status import Stat
 logger = logging.getLogger(__name__)
 
 # A living cluster writes its heartbeat twice a second, and its scheduler starts our one-minute periodic tasks
-# (sync/schedules.py) up to 90 seconds apart; silence longer than this means no worker is running.
+# (sync/triggers/schedules.py) up to 90 seconds apart; silence longer than this means no worker is running.
 WORKER_SILENCE = timedelta(seconds=120)
 # django-q2 opens Redis without timeouts: an unreachable host would hold a web worker until gunicorn kills it.
 REDIS_TIMEOUT_SECONDS = 3.0

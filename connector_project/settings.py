@@ -210,7 +210,7 @@ SYNC_RETRY_BASE_SECONDS = float(env_str("SYNC_RETRY_BASE_SECONDS", "30"))
 SYNC_RETRY_CAP_SECONDS = float(env_str("SYNC_RETRY_CAP_SECONDS", "3600"))
 SYNC_MAX_ATTEMPTS = int(env_str("SYNC_MAX_ATTEMPTS", "8"))
 # What an accepted push event is handed to (a dotted path to a function taking `event_id`).
-SYNC_WEBHOOK_ACCEPTED_HOOK = env_str("SYNC_WEBHOOK_ACCEPTED_HOOK", "sync.push.event_accepted")
+SYNC_WEBHOOK_ACCEPTED_HOOK = env_str("SYNC_WEBHOOK_ACCEPTED_HOOK", "sync.triggers.push.event_accepted")
 # Refused pushes are stored for the admin, so anyone can write to the inbox: once a source (client address, or
 # connection slug) has this many refusals stored in the window, its further refusals are answered 429 and only
 # counted. Accepted events are never limited. The database holds the count, so every process shares it.
@@ -220,7 +220,7 @@ if SYNC_WEBHOOK_REFUSAL_LIMIT < 1 or SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS < 1:
     raise RuntimeError("SYNC_WEBHOOK_REFUSAL_LIMIT and SYNC_WEBHOOK_REFUSAL_WINDOW_SECONDS must be at least 1")
 # Where the per-account NetSuite request slots (lock files) live; shared by every worker on the host.
 SYNC_LOCK_DIR = Path(env_str("SYNC_LOCK_DIR", str(LOCAL_DIR / "locks")))
-# Where those slots are kept (sync/concurrency.py): "database" (PostgreSQL advisory locks, shared by every worker
+# Where those slots are kept (sync/remote/request_gate.py): "database" (PostgreSQL advisory locks, shared by every worker
 # host), "files" (SYNC_LOCK_DIR: one host only), or "auto", the database on PostgreSQL and files otherwise.
 # "database" on another engine is refused at start, not quietly turned into files: hosts would exceed the limit.
 SYNC_REQUEST_GATE = env_str("SYNC_REQUEST_GATE", "auto")
@@ -235,7 +235,7 @@ if SYNC_REQUEST_GATE == "database" and DATABASES["default"]["ENGINE"] != "django
 for _secretive_logger in ("oauthlib", "requests_oauthlib"):
     LOGGING["loggers"][_secretive_logger] = {"level": "WARNING"}
 
-# --- Operator's console: alerts and retention (sync/alerts.py, sync/retention.py).
+# --- Operator's console: alerts and retention (sync/operations/alerts.py, sync/operations/retention.py).
 # Who is mailed when an incident opens (one mail per incident, none while it stays open); comma-separated.
 # Empty: incidents are still recorded and shown in the admin, and mailed once addresses are set.
 # Outgoing mail: Django's EMAIL_* settings, from the environment (EMAIL_HOST_PASSWORD_FILE for the secret).

@@ -1,7 +1,7 @@
 """The admin finance staff use to maintain mappings: the mapping rows (with history, CSV import/export and
 warnings about JAGGAER values), the NetSuite codes (what is unmapped, bulk "map by same number"), the
 JAGGAER values and the per-pair rule. The coverage page counts waiting records, so the sync app serves it
-(sync/coverage_admin.py)."""
+(sync/admin/coverage.py)."""
 
 import io
 from collections.abc import Callable, Iterable

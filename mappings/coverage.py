@@ -1,6 +1,6 @@
 """The coverage page's rows, and its second list: active NetSuite codes that have no mapping row at all yet.
 The first list, codes that hold records back, needs the records: the sync app builds it
-(sync/blocking.py) and serves the page."""
+(sync/engine/blocking.py) and serves the page."""
 
 from dataclasses import dataclass
 

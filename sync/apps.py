@@ -6,4 +6,4 @@ class SyncConfig(AppConfig):
     verbose_name = "Sync"
 
     def ready(self) -> None:
-        from sync import releases  # noqa: F401 - listens to the mappings app's coding_available
+        from sync.engine import releases  # noqa: F401 - listens to the mappings app's coding_available

@@ -1,7 +1,7 @@
 """django-q2's entry points: each calls the one function of the module that owns the work."""
 
-from sync import schedules
-from sync.push import process_due_events, process_event
+from sync.triggers import schedules
+from sync.triggers.push import process_due_events, process_event
 
 
 def process_webhook_event(event_id: int) -> None:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path, re_path
 
-from sync import console_views, views
+from sync.triggers import console_views, views
 
 app_name = "sync"
 urlpatterns = [

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mappings.models import CodingKind
 from mappings.resolution import CodingResolver, LineCoding, MissingCode, Resolution
-from sync.errors import SourceDataError
-from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.engine.paging import PullContext, Stream
 from sync.models import Flow, SyncRecord
-from sync.paging import PullContext, Stream
-from sync.storable_text import storable_text
+from sync.remote.errors import SourceDataError
+from sync.remote.jaggaer_client import ItemResult, JaggaerClient
+from sync.remote.storable_text import storable_text
 
 if TYPE_CHECKING:
     from credentials.models import ConnectionPair

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
+from sync.engine.journal import SourceItem
+from sync.engine.paging import PullContext, Stream
 from sync.flows.base import Built, Coder, damaged, flag, record_id, text
 from sync.flows.reference import ReferenceFlow, reference_value
-from sync.journal import SourceItem
 from sync.models import Flow
-from sync.paging import PullContext, Stream
 
 
 @dataclass(frozen=True)

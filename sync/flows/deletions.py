@@ -1,7 +1,7 @@
 """NetSuite's `deletedrecord` table: the only evidence on which a deletion is acted (a flow reads it as a
 stream; a push re-read that finds nothing asks it about the one record)."""
 
-from sync.paging import PullContext, Stream
+from sync.engine.paging import PullContext, Stream
 
 DELETED_RECORD_QUERY = "SELECT d.recordid FROM deletedrecord d WHERE d.recordtype = ? AND d.recordid = ?"
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 from mappings.identity import propose_identity_mappings
 from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
+from sync.engine.journal import SourceItem
+from sync.engine.paging import PullContext, Stream
 from sync.flows.base import Built, Coder, flag, record_id, text
 from sync.flows.reference import ReferenceFlow, reference_value
-from sync.jaggaer_client import JaggaerClient
-from sync.journal import SourceItem
 from sync.models import Flow, SyncRecord
-from sync.paging import PullContext, Stream
+from sync.remote.jaggaer_client import JaggaerClient
 
 if TYPE_CHECKING:
     from credentials.models import ConnectionPair

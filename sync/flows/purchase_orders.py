@@ -6,8 +6,8 @@ from datetime import date
 from mappings.resolution import LineCoding
 from sync.flows.base import Built, Coder, Item
 from sync.flows.transactions import DocumentFlow, check_header, coded_lines, header_coding, total
-from sync.jaggaer_client import ItemResult, JaggaerClient
 from sync.models import Flow, SyncRecord
+from sync.remote.jaggaer_client import ItemResult, JaggaerClient
 
 # NetSuite PO statuses (transaction.status, one letter) that JAGGAER must see as cancelled; C is
 # "Rejected by Supervisor". approvalstatus 3 is "Rejected".

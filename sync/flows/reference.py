@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from mappings.models import CodingKind
 from mappings.references import dimension_fields_of, store_jaggaer_fields, store_jaggaer_values
 from mappings.validation import JAGGAER_INTERNAL_NAME
-from sync.errors import SourceDataError
 from sync.flows.base import Built, FlowDefinition, Item
-from sync.jaggaer_client import ItemResult, JaggaerClient
+from sync.remote.errors import SourceDataError
+from sync.remote.jaggaer_client import ItemResult, JaggaerClient
 
 if TYPE_CHECKING:
     from credentials.models import ConnectionPair

@@ -9,7 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 from mappings.resolution import LineCoding
-from sync.errors import SourceDataError
+from sync.engine.journal import SourceItem
+from sync.engine.paging import PullContext, Stream, id_list, stamp
 from sync.flows.base import (
     Built,
     Coder,
@@ -24,11 +25,10 @@ from sync.flows.base import (
     text,
 )
 from sync.flows.deletions import read_deletions
-from sync.jaggaer_client import JaggaerClient
-from sync.journal import SourceItem
 from sync.models import SyncRecord
-from sync.netsuite_client import NetSuiteClient
-from sync.paging import PullContext, Stream, id_list, stamp
+from sync.remote.errors import SourceDataError
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
 
 # Line numbers as whole numbers from 1 (contract section 5; nine digits are plenty, and keep int() away from
 # huge numbers).

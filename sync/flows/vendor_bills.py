@@ -5,8 +5,8 @@ from datetime import date
 
 from sync.flows.base import Built, Coder, Item, day
 from sync.flows.transactions import DocumentFlow, check_header, coded_lines, header_coding, total
-from sync.jaggaer_client import ItemResult, JaggaerClient
 from sync.models import Flow, SyncRecord
+from sync.remote.jaggaer_client import ItemResult, JaggaerClient
 
 
 class VendorBills(DocumentFlow):

@@ -2,14 +2,14 @@
 (the vendor's internal id). A deleted vendor becomes an inactive supplier."""
 
 from mappings.resolution import LineCoding
-from sync.errors import SourceDataError
+from sync.engine.journal import SourceItem
+from sync.engine.paging import PullContext, Stream, id_list
 from sync.flows.base import Built, Coder, FlowDefinition, Item, currency, damaged, decimal_text, flag, record_id, text
 from sync.flows.deletions import read_deletions
-from sync.jaggaer_client import ItemResult, JaggaerClient
-from sync.journal import SourceItem
 from sync.models import Flow
-from sync.paging import PullContext, Stream, id_list
-from sync.storable_text import storable_text
+from sync.remote.errors import SourceDataError
+from sync.remote.jaggaer_client import ItemResult, JaggaerClient
+from sync.remote.storable_text import storable_text
 
 VENDOR_STREAM = Stream(
     name="records",

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def install(apps, schema_editor):  # noqa: ANN001 - the signature RunPython calls
     # Adds the periodic task that processes failed push events again (the others exist already).
-    from sync.schedules import install_periodic_tasks
+    from sync.triggers.schedules import install_periodic_tasks
 
     install_periodic_tasks(schedule_model=apps.get_model("django_q", "Schedule"))
 

@@ -16,9 +16,9 @@ from credentials.models import ConnectionPair
 from mappings.models import CodingRule, PairCodingRule
 from sandbox.http import RunningServer
 from sandbox.jaggaer.app import JaggaerSandbox
-from sync.journal import content_hash
+from sync.engine.journal import content_hash
+from sync.engine.run import sync_pass
 from sync.models import Flow, SyncAttempt, SyncEvent, SyncRecord
-from sync.run import sync_pass
 from tests.chaos.traffic import Deleted
 from tests.conftest import LiveSandbox
 from tests.credentials.conftest import make_jaggaer, make_netsuite

@@ -21,7 +21,7 @@ from sandbox.jaggaer.app import JaggaerSandbox
 from sandbox.netsuite.app import NetSuiteSandbox
 from sandbox.netsuite.dataset import NetSuiteDataset
 from sync.models import FlowSchedule, SyncRecord, SyncRun, WebhookEvent
-from sync.schedules import ensure_schedules, install_periodic_tasks
+from sync.triggers.schedules import ensure_schedules, install_periodic_tasks
 from tests.chaos.oracle import explain_unfinished, unfinished_records
 from tests.chaos.plan import SoakPlan
 from tests.chaos.services import RedisServer, TaskQueue, WebHost, WorkerHost, restart_postgres

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 
 def scale_recovery_times(seconds: float) -> None:
-    from sync import deliver, locks, push
+    from sync.engine import deliver, locks
+    from sync.triggers import push
 
     scaled = {(locks, "LEASE"): timedelta(seconds=seconds), (deliver, "CLAIM_SECONDS"): seconds,
               (deliver, "CLAIM_RENEW_SECONDS"): seconds / 5, (push, "TAKEN_FOR"): timedelta(seconds=seconds),

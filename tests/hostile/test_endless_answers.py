@@ -12,14 +12,14 @@ from django.utils import timezone
 import sandbox.broken
 from credentials.jaggaer_auth import jaggaer_session
 from credentials.netsuite_auth import netsuite_session
-from sync.answer_limits import AnswerLimits
-from sync.errors import NetSuiteError
-from sync.jaggaer_client import DEFAULT_LIMITS as JAGGAER_LIMITS
-from sync.jaggaer_client import JaggaerClient
+from sync.engine.run import Clients, sync_pass
 from sync.models import SyncAttempt, SyncCursor, SyncRecord, SyncRun
-from sync.netsuite_client import DEFAULT_LIMITS as NETSUITE_LIMITS
-from sync.netsuite_client import NetSuiteClient
-from sync.run import Clients, sync_pass
+from sync.remote.answer_limits import AnswerLimits
+from sync.remote.errors import NetSuiteError
+from sync.remote.jaggaer_client import DEFAULT_LIMITS as JAGGAER_LIMITS
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import DEFAULT_LIMITS as NETSUITE_LIMITS
+from sync.remote.netsuite_client import NetSuiteClient
 
 pytestmark = pytest.mark.django_db
 State = SyncRecord.State

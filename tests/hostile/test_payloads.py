@@ -16,14 +16,14 @@ from mappings.references import dimension_fields_of
 from mappings.resolution import CodingResolver
 from sandbox.jaggaer.checks import VALIDATION
 from sandbox.jaggaer.documents import JaggaerData
-from sync.decide import build
-from sync.errors import SourceDataError
+from sync.engine.decide import build
 from sync.flows.base import Built
 from sync.flows.classifications import classification_source
 from sync.flows.gl_accounts import account_source
 from sync.flows.transactions import transaction_source
 from sync.flows.vendors import vendor_source
 from sync.models import Flow
+from sync.remote.errors import SourceDataError
 from tests.hostile.strategies import HOSTILE, mostly, netsuite_text
 from tests.mappings.conftest import (
     load_classifications,

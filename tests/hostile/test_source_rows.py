@@ -10,13 +10,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mappings.models import CodingKind
-from sync.errors import SourceDataError
+from sync.engine.journal import SourceItem, content_hash, record_sources
 from sync.flows.classifications import classification_source
 from sync.flows.gl_accounts import account_source
 from sync.flows.transactions import LINE_COLUMNS, transaction_source
 from sync.flows.vendors import vendor_source
-from sync.journal import SourceItem, content_hash, record_sources
 from sync.models import Flow, SyncRecord
+from sync.remote.errors import SourceDataError
 from tests.hostile.strategies import HOSTILE, netsuite_row, netsuite_text, rolled_back
 from tests.mappings.conftest import make_pair
 

@@ -14,10 +14,10 @@ import pytest
 import requests
 from django.test import Client
 
-import sync.views
+import sync.triggers.views
 from sandbox.netsuite.push import push_signature
 from sync.models import WebhookEvent
-from sync.webhooks import MAX_BODY_BYTES, PushAnswer
+from sync.triggers.webhooks import MAX_BODY_BYTES, PushAnswer
 
 # `processor` (autouse) points SYNC_WEBHOOK_ACCEPTED_HOOK at a recorder of the events handed to the worker,
 # `accepted_event_ids`.
@@ -97,13 +97,13 @@ def test_a_replayed_event_id_is_recorded_as_a_duplicate_and_reaches_the_worker_o
 def read_by_the_view(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """(bytes the view read, bytes it was told about) of each request, seen where the view hands them on."""
     seen: list[tuple[int, int]] = []
-    receive = sync.views.receive_push_event
+    receive = sync.triggers.views.receive_push_event
 
     def spy(*, body: bytes, body_size: int, **kwargs: Any) -> PushAnswer:
         seen.append((len(body), body_size))
         return receive(body=body, body_size=body_size, **kwargs)
 
-    monkeypatch.setattr(sync.views, "receive_push_event", spy)
+    monkeypatch.setattr(sync.triggers.views, "receive_push_event", spy)
     return seen
 
 

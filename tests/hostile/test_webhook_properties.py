@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from credentials.models import NetSuiteConnection
 from sandbox.netsuite.push import push_signature
 from sync.models import WebhookEvent
-from sync.webhooks import PushAnswer, receive_push_event
+from sync.triggers.webhooks import PushAnswer, receive_push_event
 from tests.hostile.strategies import HOSTILE, NASTY, ODD_CHARACTERS, mostly, rolled_back
 from tests.sync.test_webhooks import SECRET, make_connection
 

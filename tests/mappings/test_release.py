@@ -3,8 +3,8 @@ flows' identity proposals wait for finance."""
 
 from mappings.identity import confirm_proposals, map_by_same_number, propose_identity_mappings
 from mappings.models import CodingMapping, CodingRule, PairCodingRule
+from sync.engine.releases import release_waiting_records
 from sync.models import SyncRecord
-from sync.releases import release_waiting_records
 from tests.mappings.conftest import load_gl_accounts, load_jaggaer_values, make_pair
 
 WAITING = SyncRecord.State.WAITING_FOR_MAPPING

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from credentials.permissions import FINANCE
+from sync.engine.run import sync_pass
 from sync.models import SyncRecord
-from sync.run import sync_pass
 
 pytestmark = pytest.mark.django_db
 

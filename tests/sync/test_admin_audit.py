@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from credentials.permissions import INTEGRATION_ADMIN
 from mappings.models import CodingMapping, CodingRule, PairCodingRule
+from sync.engine.run import sync_pass
 from sync.models import SyncEvent, SyncRecord
-from sync.run import sync_pass
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple"

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from credentials.models import NetSuiteAuthMethod, NetSuiteConnection
-from sync.alerts import Kind, check_alerts, schedule_interval
 from sync.models import AlertIncident, FlowSchedule, SyncRecord, SyncRun
+from sync.operations.alerts import Kind, check_alerts, schedule_interval
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
+from sync.engine.run import sync_pass
 from sync.models import SyncRecord
-from sync.run import sync_pass
 
 pytestmark = pytest.mark.django_db
 

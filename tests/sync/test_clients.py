@@ -7,12 +7,12 @@ from collections import Counter
 import pytest
 import requests
 
-from sync.backoff import backoff_delay
-from sync.clients import netsuite_client as client_for
-from sync.concurrency import AccountGate
-from sync.errors import NetSuiteError
-from sync.jaggaer_client import JaggaerClient
-from sync.netsuite_client import NetSuiteClient
+from sync.remote.backoff import backoff_delay
+from sync.remote.clients import netsuite_client as client_for
+from sync.remote.errors import NetSuiteError
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
+from sync.remote.request_gate import AccountGate
 
 QUERY = "SELECT id FROM subsidiary ORDER BY id"
 

@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from mappings.models import NetSuiteReference
+from sync.engine.run import sync_pass
 from sync.models import SyncCursor, SyncRecord
-from sync.run import sync_pass
 from tests.sync.helpers import jaggaer_writes, netsuite_rows
 
 pytestmark = pytest.mark.django_db

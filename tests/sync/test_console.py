@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from credentials.permissions import FINANCE
 from mappings.models import JaggaerValue, NetSuiteReference
-from sync.dashboard import stuck_groups
+from sync.engine.run import sync_pass
 from sync.models import SyncRecord
-from sync.run import sync_pass
+from sync.operations.dashboard import stuck_groups
 from tests.sync.test_deliver import po_using_account
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test import Client
 from playwright.sync_api import Page
 
 from sync.models import SyncRecord
-from sync.schedules import sweep_due_deliveries
+from sync.triggers.schedules import sweep_due_deliveries
 from tests.sync.test_console import po_waiting_for_gl_mapping
 
 

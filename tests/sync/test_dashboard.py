@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from sync.dashboard import flow_panels, stuck_groups
 from sync.models import FlowSchedule, SyncRecord
+from sync.operations.dashboard import flow_panels, stuck_groups
 from tests.sync.test_console import po_waiting_for_gl_mapping
 
 pytestmark = pytest.mark.django_db

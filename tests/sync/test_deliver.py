@@ -6,12 +6,12 @@ from django.utils import timezone
 from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import AccessToken
 from mappings.models import CodingKind, CodingMapping
-from sync.clients import netsuite_client
-from sync.deliver import Batch, DeliveryReport, claim
-from sync.jaggaer_client import JaggaerClient
+from sync.engine.deliver import Batch, DeliveryReport, claim
+from sync.engine.pull import pull
+from sync.engine.run import Clients, sync_pass
 from sync.models import MissingCoding, SyncAttempt, SyncRecord
-from sync.pull import pull
-from sync.run import Clients, sync_pass
+from sync.remote.clients import netsuite_client
+from sync.remote.jaggaer_client import JaggaerClient
 from tests.sync.helpers import coding_of, netsuite_rows
 
 pytestmark = pytest.mark.django_db

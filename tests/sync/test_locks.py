@@ -3,10 +3,10 @@
 import pytest
 from django.utils import timezone
 
-from sync.locks import LEASE, flow_lease
+from sync.engine.locks import LEASE, flow_lease
+from sync.engine.pull import pull
+from sync.engine.run import Clients
 from sync.models import FlowLock
-from sync.pull import pull
-from sync.run import Clients
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from sync.engine.run import sync_pass
 from sync.models import WebhookEvent
-from sync.push import UNPROCESSED_AFTER, process_due_events
-from sync.run import sync_pass
+from sync.triggers.push import UNPROCESSED_AFTER, process_due_events
 from tests.sync.test_untrusted_answers import open_po, pushed
 
 pytestmark = pytest.mark.django_db

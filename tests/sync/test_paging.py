@@ -6,9 +6,9 @@ import requests
 from sandbox.http import RunningServer
 from sandbox.netsuite.app import NetSuiteSandbox
 from sandbox.netsuite.dataset import NetSuiteDataset
+from sync.engine.paging import Position, keyed_pages
 from sync.flows.transactions import line_change_stream
-from sync.netsuite_client import NetSuiteClient
-from sync.paging import Position, keyed_pages
+from sync.remote.netsuite_client import NetSuiteClient
 
 
 @pytest.fixture(scope="module")

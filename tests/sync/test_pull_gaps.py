@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from sync.engine.run import sync_pass
 from sync.models import SyncCursor
-from sync.run import sync_pass
 from tests.sync.helpers import netsuite_rows
 
 pytestmark = pytest.mark.django_db

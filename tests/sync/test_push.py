@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from sync.engine.run import sync_pass
 from sync.models import SyncRecord, WebhookEvent
-from sync.push import process_event
-from sync.run import sync_pass
+from sync.triggers.push import process_event
 from tests.sync.helpers import jaggaer_writes, netsuite_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)

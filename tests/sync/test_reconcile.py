@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from sync.engine.run import sync_pass
 from sync.models import SyncRecord
-from sync.reconcile import reconcile
-from sync.run import sync_pass
+from sync.operations.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from sync.journal import SourceItem, record_sources
+from sync.engine.journal import SourceItem, record_sources
 from sync.models import SyncRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -16,10 +16,10 @@ import pytest
 from django.db import connection
 from django_q.models import Task
 
-from sync.concurrency import SERVER_KEEPALIVES, AccountGate, AdvisoryLocks, LockFiles, SlotUnavailable, request_gate
 from sync.flows import FLOWS_IN_ORDER
 from sync.models import SyncRecord, SyncRun
-from sync.schedules import ensure_schedules
+from sync.remote.request_gate import SERVER_KEEPALIVES, AccountGate, AdvisoryLocks, LockFiles, SlotUnavailable, request_gate
+from sync.triggers.schedules import ensure_schedules
 from tests.processes import wait_for
 from tests.sync.test_clients import run_in_threads
 from tests.sync.test_worker import Cluster, environment
@@ -113,7 +113,7 @@ def test_a_process_killed_while_holding_a_slot_frees_it_within_seconds(tmp_path)
     output = tmp_path / "holder.out"
     holder = subprocess.Popen(
         [sys.executable, "manage.py", "shell", "-c",
-         ("import time\nfrom sync.concurrency import AccountGate, AdvisoryLocks\n"
+         ("import time\nfrom sync.remote.request_gate import AccountGate, AdvisoryLocks\n"
           "with AccountGate(account='killed', limit=1, locks=AdvisoryLocks()).slot():\n"
           "    print('holding', flush=True)\n    time.sleep(60)")],
         cwd=ROOT, env=environment(lock_dir=tmp_path / "locks", broker="orm"), stdout=output.open("w"),
@@ -183,7 +183,7 @@ def hosts(redis_url) -> Iterator[list[Host]]:
 def enqueue_runs(schedule_ids: list[int], *, broker: str, tmp_path: Path) -> None:
     """What the web host's "Run now" does, from a process configured for the Redis broker."""
     subprocess.run([sys.executable, "manage.py", "shell", "-c",
-                    f"from sync.schedules import enqueue_run\nfor pk in {schedule_ids!r}: enqueue_run(schedule_id=pk)"],
+                    f"from sync.triggers.schedules import enqueue_run\nfor pk in {schedule_ids!r}: enqueue_run(schedule_id=pk)"],
                    cwd=ROOT, env=environment(lock_dir=tmp_path / "web-locks", broker=broker), check=True, timeout=60,
                    capture_output=True)
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from sync.models import SyncAttempt, SyncEvent, SyncRecord, WebhookEvent
-from sync.retention import prune_history
+from sync.operations.retention import prune_history
 
 pytestmark = pytest.mark.django_db
 

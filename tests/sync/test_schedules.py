@@ -18,11 +18,11 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from mappings.models import CodingRule, PairCodingRule
-from sync.deliver import deliver_due
-from sync.locks import LEASE
+from sync.engine.deliver import deliver_due
+from sync.engine.locks import LEASE
+from sync.engine.run import sync_pass
 from sync.models import FlowLock, FlowSchedule, SyncRecord, SyncRun
-from sync.run import sync_pass
-from sync.schedules import (
+from sync.triggers.schedules import (
     PERIODIC_TASKS,
     dispatch_due_schedules,
     install_periodic_tasks,
@@ -211,7 +211,7 @@ def test_a_scheduled_run_holds_the_lease_through_its_delivery(pair, monkeypatch)
         holders_while_delivering.append(FlowLock.objects.get(pair=pair, flow="gl_accounts").holder)
         return deliver_due(**options)
 
-    monkeypatch.setattr("sync.run.deliver_due", delivering)
+    monkeypatch.setattr("sync.engine.run.deliver_due", delivering)
     [run] = run_scheduled_flow(schedule_id=schedule.pk)
 
     assert run.succeeded and run.delivered > 0

@@ -21,8 +21,8 @@ from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
 from mappings.models import CodingMapping
 from sandbox.netsuite.push import push_signature
+from sync.engine.run import sync_pass
 from sync.models import SyncRecord, WebhookEvent
-from sync.run import sync_pass
 from tests.credentials.conftest import make_netsuite
 from tests.credentials.test_secrets_stay_secret import (
     WRONG_SECRET,
@@ -138,7 +138,7 @@ def run_queued_tasks() -> None:
 def test_full_and_failed_syncs_and_their_queued_tasks_leave_no_secret_in_any_table_or_log(
         pair, netsuite, jaggaer, client, admin_client, every_log, issued_tokens, settings,
         django_capture_on_commit_callbacks):
-    settings.SYNC_WEBHOOK_ACCEPTED_HOOK = "sync.push.event_accepted"  # to django-q2's queue, as in production
+    settings.SYNC_WEBHOOK_ACCEPTED_HOOK = "sync.triggers.push.event_accepted"  # to django-q2's queue, as in production
     settings.SYNC_RETRY_BASE_SECONDS = 0
     settings.SYNC_MAX_ATTEMPTS = 2
     pos = netsuite_rows(netsuite, "SELECT id FROM transaction WHERE type = 'PurchOrd' AND status = 'B' ORDER BY id")

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from sync.engine.run import sync_pass
 from sync.models import SyncAttempt, SyncRecord
-from sync.run import sync_pass
 from tests.sync.helpers import coding_of, jaggaer_writes, netsuite_rows
 
 pytestmark = pytest.mark.django_db

@@ -9,14 +9,14 @@ from django.utils import timezone
 
 from credentials.jaggaer_auth import jaggaer_session
 from credentials.netsuite_auth import netsuite_session
-from sync.deliver import claim, deliver_due
-from sync.errors import NetSuiteError
-from sync.jaggaer_client import JaggaerClient
+from sync.engine.deliver import claim, deliver_due
+from sync.engine.pull import pull
+from sync.engine.run import Clients, sync_pass
 from sync.models import SyncAttempt, SyncCursor, SyncRecord, SyncRun, WebhookEvent
-from sync.netsuite_client import NetSuiteClient
-from sync.pull import pull
-from sync.push import process_due_events, process_event
-from sync.run import Clients, sync_pass
+from sync.remote.errors import NetSuiteError
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
+from sync.triggers.push import process_due_events, process_event
 from tests.sync.helpers import netsuite_rows
 
 pytestmark = pytest.mark.django_db

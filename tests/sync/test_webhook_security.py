@@ -13,8 +13,8 @@ import requests
 from django.test import Client
 from django.urls import reverse
 
-from sync import webhooks
 from sync.models import WebhookEvent
+from sync.triggers import webhooks
 from tests.sync.helpers import netsuite_rows
 from tests.sync.test_webhooks import event, make_connection, post
 
@@ -85,7 +85,7 @@ def test_a_record_type_crafted_as_a_host_or_path_is_refused_and_nothing_is_reque
         django_capture_on_commit_callbacks: Any, record_type: str) -> None:
     answer = push(client, django_capture_on_commit_callbacks, recordType=record_type)
 
-    # 422 by the push contract (sync/webhooks.py): the type is well-formed JSON text, just not one we sync.
+    # 422 by the push contract (sync/triggers/webhooks.py): the type is well-formed JSON text, just not one we sync.
     assert answer.status_code == 422 and "is not synced" in answer.json()["detail"]
     assert list(netsuite.app.requests_log) == [] and outgoing == []
 

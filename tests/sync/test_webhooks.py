@@ -16,7 +16,7 @@ from django.test import Client
 from credentials.models import NetSuiteConnection
 from sandbox.netsuite.push import push_signature
 from sync.models import WebhookEvent
-from sync.retention import prune_history
+from sync.operations.retention import prune_history
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ accepted_event_ids: list[int] = []
 
 
 def record_accepted(*, event_id: int) -> None:
-    """Stands in for the lead's processor (sync.push.event_accepted)."""
+    """Stands in for the lead's processor (sync.triggers.push.event_accepted)."""
     accepted_event_ids.append(event_id)
 
 

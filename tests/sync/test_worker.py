@@ -19,7 +19,7 @@ from django_q.models import OrmQ, Schedule
 from django_q.scheduler import scheduler
 
 from sync.models import FlowLock, FlowSchedule, SyncRun
-from sync.schedules import enqueue_run, install_periodic_tasks, run_scheduled_flow, save_schedule
+from sync.triggers.schedules import enqueue_run, install_periodic_tasks, run_scheduled_flow, save_schedule
 from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,10 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.backfill import BackfillProgress, backfill, dry_run, window_of
-from sync.commands import add_flow_arguments, chosen_pair, plain_errors, summary_line
+from sync.engine.run import Clients
 from sync.flows import FLOWS_IN_ORDER
-from sync.run import Clients
+from sync.management.arguments import add_flow_arguments, chosen_pair, plain_errors, summary_line
+from sync.operations.backfill import BackfillProgress, backfill, dry_run, window_of
 
 
 def _day(text: str) -> date:

@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from sync.retention import prune_history
+from sync.operations.retention import prune_history
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from credentials.pairs import add_pair_arguments
-from sync.commands import chosen_pair, plain_errors
-from sync.reconcile import RECONCILED_FLOWS, reconcile
+from sync.management.arguments import chosen_pair, plain_errors
+from sync.operations.reconcile import RECONCILED_FLOWS, reconcile
 
 
 class Command(BaseCommand):

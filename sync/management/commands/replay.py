@@ -2,9 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.commands import plain_errors
+from sync.management.arguments import plain_errors
 from sync.models import Flow, SyncRecord
-from sync.replay import not_delivered, replay
+from sync.operations.replay import not_delivered, replay
 
 
 class Command(BaseCommand):

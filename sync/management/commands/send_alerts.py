@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from sync.alerts import check_alerts
+from sync.operations.alerts import check_alerts
 
 
 class Command(BaseCommand):

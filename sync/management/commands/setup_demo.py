@@ -11,8 +11,8 @@ from django_q.models import Schedule
 
 from credentials.pairs import add_pair_arguments
 from mappings.models import CodingRule, PairCodingRule
-from sync.commands import chosen_pair
-from sync.schedules import describe, ensure_schedules, install_periodic_tasks
+from sync.management.arguments import chosen_pair
+from sync.triggers.schedules import describe, ensure_schedules, install_periodic_tasks
 
 ADMIN_USERNAME = "admin"
 

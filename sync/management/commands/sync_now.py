@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sync.commands import add_flow_arguments, chosen_pair, plain_errors, summary_line
-from sync.run import sync_pass
+from sync.engine.run import sync_pass
+from sync.management.arguments import add_flow_arguments, chosen_pair, plain_errors, summary_line
 
 
 class Command(BaseCommand):

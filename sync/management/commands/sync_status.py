@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sync.status import sync_status
+from sync.operations.status import sync_status
 
 
 class Command(BaseCommand):

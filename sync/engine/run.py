@@ -9,16 +9,16 @@ from django.utils import timezone
 
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
-from sync.clients import jaggaer_client, netsuite_client
-from sync.deliver import DeliveryReport, deliver_due
-from sync.errors import failure_words
+from sync.engine.deliver import DeliveryReport, deliver_due
+from sync.engine.locks import FlowBusy, flow_lease
+from sync.engine.paging import PullReport, Window
+from sync.engine.pull import pull
 from sync.flows import FLOWS, FLOWS_IN_ORDER, flow_named
-from sync.jaggaer_client import JaggaerClient
-from sync.locks import FlowBusy, flow_lease
 from sync.models import SyncRecord, SyncRun
-from sync.netsuite_client import NetSuiteClient
-from sync.paging import PullReport, Window
-from sync.pull import pull
+from sync.remote.clients import jaggaer_client, netsuite_client
+from sync.remote.errors import failure_words
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
 
 logger = logging.getLogger(__name__)
 

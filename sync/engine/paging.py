@@ -17,11 +17,11 @@ from django.conf import settings
 from django.db import transaction
 
 from credentials.models import ConnectionPair
-from sync.errors import SourceDataError, bad_answer
-from sync.journal import SourceItem, record_deletions, record_sources
-from sync.locks import extend_lease
+from sync.engine.journal import SourceItem, record_deletions, record_sources
+from sync.engine.locks import extend_lease
 from sync.models import SyncCursor
-from sync.netsuite_client import MAX_PAGE, NetSuiteClient
+from sync.remote.errors import SourceDataError, bad_answer
+from sync.remote.netsuite_client import MAX_PAGE, NetSuiteClient
 
 TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 EPOCH = "1900-01-01 00:00:00"

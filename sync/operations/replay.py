@@ -5,11 +5,11 @@ duplicates anything in JAGGAER."""
 from django.db.models import QuerySet
 
 from credentials.models import ConnectionPair
-from sync.deliver import DeliveryReport, deliver_due
+from sync.engine.deliver import DeliveryReport, deliver_due
+from sync.engine.journal import mark_for_replay
+from sync.engine.run import Clients
 from sync.flows import FLOWS_IN_ORDER
-from sync.journal import mark_for_replay
 from sync.models import SyncRecord
-from sync.run import Clients
 
 
 def not_delivered(record_ids: list[int]) -> list[SyncRecord]:

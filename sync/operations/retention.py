@@ -50,5 +50,5 @@ def _delete_in_chunks(rows: QuerySet) -> int:
 
 
 def prune_history_task() -> None:
-    """The django-q2 task: schedule `sync.retention.prune_history_task` daily."""
+    """The django-q2 task: schedule `sync.operations.retention.prune_history_task` daily."""
     prune_history()

@@ -1,6 +1,6 @@
 """The mapping coverage page (admin, Mappings, "coverage: unmapped codes"): codes that hold records back,
 with how many each blocks, then active codes with no mapping row yet. It counts sync records, so it lives
-on the sync side, beside the dashboard that uses the same query (sync/blocking.py)."""
+on the sync side, beside the dashboard that uses the same query (sync/engine/blocking.py)."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from mappings.admin import ReadOnlyAdmin
 from mappings.coverage import CoverageRow, unmapped_codes
 from mappings.models import UnmappedCode
-from sync.blocking import coverage_of_blocking_codes
+from sync.engine.blocking import coverage_of_blocking_codes
 
 
 @admin.register(UnmappedCode)

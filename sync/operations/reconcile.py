@@ -11,10 +11,10 @@ from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from credentials.models import ConnectionPair
+from sync.engine.run import Clients
 from sync.flows import FLOWS, flow_named
 from sync.flows.transactions import DAY_QUERY, DocumentFlow
 from sync.models import SyncRecord
-from sync.run import Clients
 
 RECONCILED_FLOWS = tuple(str(definition.flow) for definition in FLOWS if definition.reconciled)
 CANCELLED = "Cancelled"

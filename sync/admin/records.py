@@ -1,6 +1,6 @@
 """The operator's view of sync: records with their timeline of attempts and state changes, why each one waits
 and what would release it, replays that are previewed before anything is sent, runs, and the inbox of pushed
-events. Log tables are read-only; a replay goes through sync.replay."""
+events. Log tables are read-only; a replay goes through sync.operations.replay."""
 
 import json
 from collections import defaultdict
@@ -18,10 +18,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from credentials.models import ConnectionPair
-from sync.dashboard import blocking_record, missing_codes_of, netsuite_url
-from sync.decide import Preview, preview
+from sync.engine.decide import Preview, preview
 from sync.models import AlertIncident, SyncAttempt, SyncEvent, SyncRecord, SyncRun, WebhookEvent
-from sync.replay import not_delivered, replay
+from sync.operations.dashboard import blocking_record, missing_codes_of, netsuite_url
+from sync.operations.replay import not_delivered, replay
 
 State = SyncRecord.State
 # A preview page shows this many payloads; the confirm button still replays every chosen record.
@@ -348,8 +348,3 @@ class AlertIncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("opened_at", "kind", "key", "message", "notified_at", "resolved_at")
     list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
     search_fields = ("key", "message")
-
-
-# The schedules and the mapping coverage page have admin modules of their own; imported here so that
-# autodiscovery finds them.
-from sync import coverage_admin, schedule_admin  # noqa: E402,F401

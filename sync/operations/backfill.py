@@ -9,13 +9,13 @@ from datetime import date
 from django.db import transaction
 
 from credentials.models import ConnectionPair
-from sync.decide import Preview, preview
-from sync.deliver import DUE_STATES
+from sync.engine.decide import Preview, preview
+from sync.engine.deliver import DUE_STATES
+from sync.engine.paging import Window, count_query
+from sync.engine.pull import pull
+from sync.engine.run import Clients, FlowOutcome, Progress, sync_pass
 from sync.flows import flow_named
 from sync.models import SyncRecord
-from sync.paging import Window, count_query
-from sync.pull import pull
-from sync.run import Clients, FlowOutcome, Progress, sync_pass
 
 
 @dataclass

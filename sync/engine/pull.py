@@ -1,16 +1,16 @@
 """Reading what changed in NetSuite since each flow's cursors (or within a window), in bulk, and recording
 it; and re-reading one record for a push. What to read is the flow's (sync/flows/); how to page, move
-cursors and record is sync/paging.py's."""
+cursors and record is sync/engine/paging.py's."""
 
 from collections.abc import Callable
 
 from credentials.models import ConnectionPair
-from sync.errors import NetSuiteError
+from sync.engine.journal import record_deletions
+from sync.engine.paging import PullContext, PullReport, Window
 from sync.flows import flow_named, flow_of_record_type
 from sync.flows.deletions import DELETED_RECORD_QUERY
-from sync.journal import record_deletions
-from sync.netsuite_client import NetSuiteClient
-from sync.paging import PullContext, PullReport, Window
+from sync.remote.errors import NetSuiteError
+from sync.remote.netsuite_client import NetSuiteClient
 
 
 def pull(*, pair: ConnectionPair, flow: str, client: NetSuiteClient, window: Window | None = None,

@@ -37,7 +37,7 @@ class AlertReport:
 
 
 def check_alerts(*, now: datetime | None = None) -> AlertReport:
-    """Opens, mails and resolves incidents; the worker runs it on a schedule (task: sync.alerts.send_alerts)."""
+    """Opens, mails and resolves incidents; the worker runs it on a schedule (task: sync.operations.alerts.send_alerts)."""
     now = now or timezone.now()
     holding: dict[tuple[str, str], str] = {}
     for check in (_failed_records, _flows_not_succeeding, _failed_connection_tests, _expiring_refresh_tokens):
@@ -58,7 +58,7 @@ def check_alerts(*, now: datetime | None = None) -> AlertReport:
 
 
 def send_alerts() -> None:
-    """The django-q2 task: schedule `sync.alerts.send_alerts` every few minutes."""
+    """The django-q2 task: schedule `sync.operations.alerts.send_alerts` every few minutes."""
     report = check_alerts()
     logger.info("Alerts: %d opened, %d resolved, %d mailed", len(report.opened), len(report.resolved), report.mailed)
 

@@ -12,11 +12,11 @@ from django.views.decorators.http import require_POST
 
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
-from sync.dashboard import flow_panels, stuck_groups
-from sync.errors import RemoteError
+from sync.engine.run import refresh_reference_lists
 from sync.models import Flow, SyncRecord
-from sync.reconcile import RECONCILED_FLOWS, ReconcileError, reconcile
-from sync.run import refresh_reference_lists
+from sync.operations.dashboard import flow_panels, stuck_groups
+from sync.operations.reconcile import RECONCILED_FLOWS, ReconcileError, reconcile
+from sync.remote.errors import RemoteError
 
 
 def _context(request: HttpRequest, title: str) -> dict:

@@ -1,10 +1,10 @@
-"""The webhook NetSuite's push script calls; the checks and the inbox live in sync/webhooks.py."""
+"""The webhook NetSuite's push script calls; the checks and the inbox live in sync/triggers/webhooks.py."""
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from connector_project.callers import caller_address
-from sync.webhooks import MAX_BODY_BYTES, receive_push_event
+from sync.triggers.webhooks import MAX_BODY_BYTES, receive_push_event
 
 
 @csrf_exempt  # a machine caller authenticated by the HMAC signature, not by a session

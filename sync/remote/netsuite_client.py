@@ -3,7 +3,7 @@
 Every call holds one of the account's request slots, and 429s, the 400 concurrency variant, 5xx,
 timeouts and dropped connections are retried here with jittered back-off: all of them are reads, so
 a retry is always safe. Authentication (and its one renewal on a 401) belongs to the session. An answer is
-read within a deadline and a size limit (sync/answer_limits.py): one that trickles on or is too large is
+read within a deadline and a size limit (sync/remote/answer_limits.py): one that trickles on or is too large is
 retried like a malformed one."""
 
 import logging
@@ -16,11 +16,11 @@ from typing import Any
 import requests
 
 from credentials.errors import ConnectionFailed, Problem
-from sync.answer_limits import AnswerLimits, bounded_request
-from sync.backoff import backoff_delay
-from sync.concurrency import AccountGate
-from sync.errors import NetSuiteError, bad_answer, netsuite_error, transport_error
-from sync.storable_text import storable_text
+from sync.remote.answer_limits import AnswerLimits, bounded_request
+from sync.remote.backoff import backoff_delay
+from sync.remote.errors import NetSuiteError, bad_answer, netsuite_error, transport_error
+from sync.remote.request_gate import AccountGate
+from sync.remote.storable_text import storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class NetSuiteClient:
 
     def suiteql_rows(self, *, query: str, params: list[Any] | None = None, limit: int = MAX_PAGE) -> list[dict]:
         """Every row of a query that is known to be small (reference lists). Offset paging stops at
-        NetSuite's 100,000-row ceiling, so transactions are paged by key in sync/pull.py instead."""
+        NetSuite's 100,000-row ceiling, so transactions are paged by key in sync/engine/pull.py instead."""
         rows: list[dict] = []
         offset = 0
         while True:

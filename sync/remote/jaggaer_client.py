@@ -3,7 +3,7 @@
 Only refusals that guarantee nothing was applied are retried here: 429 and 503 (maintenance), after
 their Retry-After. A 500, a timeout or a dropped connection may follow an applied write, so they are
 raised with `retryable` set and the delivery code looks the object up before it sends it again. So is an
-answer that does not end within a deadline or grows past a size limit (sync/answer_limits.py)."""
+answer that does not end within a deadline or grows past a size limit (sync/remote/answer_limits.py)."""
 
 import logging
 import time
@@ -16,9 +16,9 @@ from urllib.parse import quote
 import requests
 
 from credentials.errors import ConnectionFailed, Problem
-from sync.answer_limits import AnswerLimits, bounded_request
-from sync.backoff import backoff_delay
-from sync.errors import JaggaerError, bad_answer, jaggaer_error, transport_error
+from sync.remote.answer_limits import AnswerLimits, bounded_request
+from sync.remote.backoff import backoff_delay
+from sync.remote.errors import JaggaerError, bad_answer, jaggaer_error, transport_error
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The admin page of flow schedules: edited with the same checks as everywhere (sync.schedules), saved
+"""The admin page of flow schedules: edited with the same checks as everywhere (sync.triggers.schedules), saved
 with their next run computed."""
 
 from typing import Any
@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from sync.models import FlowSchedule
-from sync.schedules import describe, enqueue_run, save_schedule, validate_schedule
+from sync.triggers.schedules import describe, enqueue_run, save_schedule, validate_schedule
 
 TIMING_FIELDS = ("kind", "every_minutes", "at_time", "weekday", "cron", "timezone")
 

@@ -21,12 +21,12 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from credentials.models import ConnectionPair
-from sync.deliver import deliver_due, due_records
-from sync.errors import failure_words
+from sync.engine.deliver import deliver_due, due_records
+from sync.engine.locks import LEASE, FlowBusy, flow_lease, lease_held
+from sync.engine.run import Clients, sync_pass
 from sync.flows import FLOWS_IN_ORDER
-from sync.locks import LEASE, FlowBusy, flow_lease, lease_held
 from sync.models import FlowLock, FlowSchedule, SyncRecord, SyncRun
-from sync.run import Clients, sync_pass
+from sync.remote.errors import failure_words
 
 logger = logging.getLogger(__name__)
 Kind = FlowSchedule.Kind
@@ -50,8 +50,8 @@ PERIODIC_TASKS = [
     PeriodicTask("Start due flow schedules", "sync.tasks.dispatch_due_schedules", 1),
     PeriodicTask("Deliver records whose retry is due", "sync.tasks.sweep_due_deliveries", 1),
     PeriodicTask("Process again push events whose retry is due", "sync.tasks.process_due_push_events", 1),
-    PeriodicTask("Open, mail and resolve alerts", "sync.alerts.send_alerts", 5),
-    PeriodicTask("Prune old attempts and inbox events", "sync.retention.prune_history_task", 24 * 60),
+    PeriodicTask("Open, mail and resolve alerts", "sync.operations.alerts.send_alerts", 5),
+    PeriodicTask("Prune old attempts and inbox events", "sync.operations.retention.prune_history_task", 24 * 60),
 ]
 
 

@@ -13,11 +13,11 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from mappings.references import dimension_fields_of
 from mappings.resolution import CodingResolver
-from sync.errors import SourceDataError
+from sync.engine.journal import content_hash
 from sync.flows import flow_named
 from sync.flows.base import Built, Coder, Item
-from sync.journal import content_hash
 from sync.models import ErrorKind, SyncRecord
+from sync.remote.errors import SourceDataError
 
 State = SyncRecord.State
 

@@ -1,7 +1,7 @@
 """Delivering due records to JAGGAER, exactly once, and recording every try.
 
 Records are claimed with a conditional UPDATE, so two processes never send the same record. Each claimed
-record is decided (sync/decide.py), sent through its flow's writer, and the outcome written by the journal
+record is decided (sync/engine/decide.py), sent through its flow's writer, and the outcome written by the journal
 to the records the batch still holds. An item's result is read one by one; an HTTP 200 with a non-zero
 returnCode delivered nothing. A send whose outcome is unknown (timeout, dropped connection, 500) is looked
 up in JAGGAER before anything is sent again, and a DUPLICATE for our own content counts as delivered."""
@@ -21,15 +21,15 @@ from django.utils import timezone
 
 from credentials.models import ConnectionPair
 from mappings.models import CodingMapping
-from sync.backoff import backoff_delay
-from sync.decide import Decider, Hold, Send, decide
-from sync.errors import JaggaerError
+from sync.engine.decide import Decider, Hold, Send, decide
+from sync.engine.journal import Delivery, Try, held, make_due, write_deliveries, write_lost_claim, write_outcome
+from sync.engine.locks import extend_lease
 from sync.flows import flow_named
 from sync.flows.base import Built
-from sync.jaggaer_client import ItemResult, JaggaerClient
-from sync.journal import Delivery, Try, held, make_due, write_deliveries, write_lost_claim, write_outcome
-from sync.locks import extend_lease
 from sync.models import ErrorKind, MissingCoding, SyncRecord
+from sync.remote.backoff import backoff_delay
+from sync.remote.errors import JaggaerError
+from sync.remote.jaggaer_client import ItemResult, JaggaerClient
 
 logger = logging.getLogger(__name__)
 State = SyncRecord.State

@@ -14,8 +14,8 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from mappings.models import CodingMapping
 from mappings.references import ReferenceIndex, dimension_fields_of
-from sync.blocking import codes_blocking_records
-from sync.deliver import DUE_STATES
+from sync.engine.blocking import codes_blocking_records
+from sync.engine.deliver import DUE_STATES
 from sync.flows import FLOWS_IN_ORDER, flow_named
 from sync.models import Flow, FlowSchedule, SyncAttempt, SyncRecord, SyncRun
 

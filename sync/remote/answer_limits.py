@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import requests
 import urllib3.exceptions
 
-from sync.errors import bad_answer
+from sync.remote.errors import bad_answer
 
 # At most this much is read from the socket at a time, so the deadline is checked between small reads.
 _READ_BYTES = 64 * 1024

@@ -40,7 +40,7 @@ from connector_project.callers import rate_limit_source
 from credentials.models import NetSuiteConnection
 from sync.flows import PUSHED_RECORD_TYPES
 from sync.models import WebhookEvent
-from sync.storable_text import storable_text
+from sync.remote.storable_text import storable_text
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from django.core.management.base import CommandError, CommandParser
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
 from credentials.pairs import PairSelectionError, add_pair_arguments, select_pair
-from sync.errors import RemoteError
+from sync.engine.run import FlowOutcome
 from sync.flows import FLOWS_IN_ORDER
 from sync.models import Flow
-from sync.run import FlowOutcome
+from sync.remote.errors import RemoteError
 
 
 def add_flow_arguments(parser: CommandParser, *, required: bool = False) -> None:

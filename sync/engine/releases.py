@@ -11,8 +11,8 @@ from django.dispatch import receiver
 
 from credentials.models import ConnectionPair
 from mappings.signals import coding_available
+from sync.engine.journal import make_due
 from sync.flows import flow_named
-from sync.journal import make_due
 from sync.models import MissingCoding, SyncRecord
 
 RELEASE_REASON = "A mapping or JAGGAER value it waited for is there now"

@@ -8,9 +8,9 @@ from credentials.errors import ConnectionFailed
 from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import JaggaerConnection, NetSuiteConnection
 from credentials.netsuite_auth import netsuite_session
-from sync.concurrency import request_gate
-from sync.jaggaer_client import JaggaerClient
-from sync.netsuite_client import NetSuiteClient
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
+from sync.remote.request_gate import request_gate
 
 logger = logging.getLogger(__name__)
 

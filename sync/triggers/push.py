@@ -13,13 +13,13 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from credentials.models import ConnectionPair
-from sync.backoff import backoff_delay
-from sync.deliver import deliver_due
-from sync.errors import failure_words
+from sync.engine.deliver import deliver_due
+from sync.engine.pull import pull_one
+from sync.engine.run import Clients
 from sync.flows import flow_of_record_type
 from sync.models import SyncRecord, WebhookEvent
-from sync.pull import pull_one
-from sync.run import Clients
+from sync.remote.backoff import backoff_delay
+from sync.remote.errors import failure_words
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""What people run and read: replay, backfill, reconcile, status, the dashboard, alerts, retention."""

@@ -1,0 +1,1 @@
+"""What starts work: schedules, the NetSuite webhook (receiving and processing pushes), views."""
