@@ -2,7 +2,8 @@
 NetSuite, then deliver everything that is due. Commands, tasks and webhooks all come through here."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -76,13 +77,29 @@ def sync_pass(*, pair: ConnectionPair, flows: Iterable[str] | None = None, trigg
     return outcomes
 
 
+@contextmanager
+def recorded_run(*, pair: ConnectionPair, flow: str, trigger: str) -> Iterator[SyncRun]:
+    """The SyncRun of one flow's run, saved when the block ends: succeeded with what the block filled in, or
+    failed with the reason in words."""
+    run = SyncRun.objects.create(pair=pair, flow=flow, trigger=trigger, started_at=timezone.now())
+    try:
+        yield run
+    except Exception as exc:
+        run.succeeded, run.message = False, failure_words(exc)
+        raise
+    else:
+        run.succeeded = True
+    finally:
+        run.finished_at = timezone.now()
+        run.save()
+
+
 def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window | None, clients: Clients,
               progress: Callable[[Progress], None] | None) -> FlowOutcome:
-    run = SyncRun.objects.create(pair=pair, flow=flow, trigger=trigger, started_at=timezone.now())
     jaggaer_before = clients.jaggaer.requests_made
     pulled: PullReport | None = None
     note = ""
-    try:
+    with recorded_run(pair=pair, flow=flow, trigger=trigger) as run:
         try:
             with flow_lease(pair=pair, flow=flow):
                 pulled = pull(pair=pair, flow=flow, client=clients.netsuite, window=window,
@@ -92,22 +109,22 @@ def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window |
         delivered = deliver_due(pair=pair, flow=flow, client=clients.jaggaer,
                                 progress=(lambda r: progress(Progress(flow=flow, delivered=r))) if progress else None)
         flow_named(flow).after_delivery(pair=pair, client=clients.jaggaer)
-    except Exception as exc:
-        run.finished_at = timezone.now()
-        run.succeeded = False
-        run.message = failure_words(exc)
-        run.save()
-        raise
-    run.finished_at = timezone.now()
-    run.succeeded = True
-    run.records_read = pulled.read if pulled else 0
-    run.records_changed = pulled.changed if pulled else 0
-    run.delivered = delivered.counts.get(SyncRecord.State.DELIVERED, 0)
-    run.netsuite_requests = pulled.netsuite_requests if pulled else 0
-    run.jaggaer_requests = clients.jaggaer.requests_made - jaggaer_before
-    run.message = note
-    run.save()
+        run.records_read = pulled.read if pulled else 0
+        run.records_changed = pulled.changed if pulled else 0
+        run.delivered = delivered.counts.get(SyncRecord.State.DELIVERED, 0)
+        run.netsuite_requests = pulled.netsuite_requests if pulled else 0
+        run.jaggaer_requests = clients.jaggaer.requests_made - jaggaer_before
+        run.message = note
     return FlowOutcome(flow=flow, pulled=pulled, delivered=delivered, run=run, note=note)
+
+
+def deliver_flow(*, pair: ConnectionPair, flow: str, clients: Clients, trigger: str) -> SyncRun:
+    """Delivers the flow's due records without pulling (the retry sweeper), as a run of its own."""
+    with recorded_run(pair=pair, flow=flow, trigger=trigger) as run:
+        report = deliver_due(pair=pair, flow=flow, client=clients.jaggaer)
+        run.delivered = report.counts.get(SyncRecord.State.DELIVERED, 0)
+        run.jaggaer_requests = report.jaggaer_requests
+    return run
 
 
 # The flows that write the values mappings choose from.

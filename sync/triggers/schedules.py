@@ -21,12 +21,11 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from credentials.models import ConnectionPair
-from sync.engine.deliver import deliver_due, due_records
+from sync.engine.deliver import due_records
 from sync.engine.locks import LEASE, FlowBusy, flow_lease, lease_held
-from sync.engine.run import Clients, sync_pass
+from sync.engine.run import Clients, deliver_flow, sync_pass
 from sync.flows import FLOWS_IN_ORDER
 from sync.models import FlowLock, FlowSchedule, SyncRecord, SyncRun
-from sync.remote.errors import failure_words
 
 logger = logging.getLogger(__name__)
 Kind = FlowSchedule.Kind
@@ -229,25 +228,8 @@ def sweep_due_deliveries() -> list[SyncRun]:
                  and SyncRecord.objects.filter(due_records(pair=pair, flow=flow, now=now)).exists()]
         if flows:
             clients = Clients.for_pair(pair)
-            runs.extend(_sweep_flow(pair=pair, flow=flow, clients=clients) for flow in flows)
+            runs.extend(deliver_flow(pair=pair, flow=flow, clients=clients, trigger=RETRY_SWEEP) for flow in flows)
     return runs
-
-
-def _sweep_flow(*, pair: ConnectionPair, flow: str, clients: Clients) -> SyncRun:
-    run = SyncRun.objects.create(pair=pair, flow=flow, trigger=RETRY_SWEEP, started_at=timezone.now())
-    try:
-        report = deliver_due(pair=pair, flow=flow, client=clients.jaggaer)
-    except Exception as exc:
-        run.succeeded, run.message = False, failure_words(exc)
-        raise
-    else:
-        run.succeeded = True
-        run.delivered = report.counts.get(SyncRecord.State.DELIVERED, 0)
-        run.jaggaer_requests = report.jaggaer_requests
-    finally:
-        run.finished_at = timezone.now()
-        run.save()
-    return run
 
 
 def _record_busy(*, schedule: FlowSchedule, at: datetime) -> SyncRun:
