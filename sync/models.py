@@ -21,6 +21,18 @@ class ErrorKind(models.TextChoices):
     REMOTE = "remote", "JAGGAER or network problem"
 
 
+def blocker_key(flow: str, netsuite_id: str) -> str:
+    """SyncRecord.blocked_by of a record that waits for this one (one text column, so that it can be filtered
+    and grouped on)."""
+    return f"{flow}:{netsuite_id}"
+
+
+def blocker_of(blocked_by: str) -> tuple[str, str]:
+    """(flow, NetSuite id) of a blocked_by value; ("", "") for none."""
+    flow, _, netsuite_id = blocked_by.partition(":")
+    return (flow, netsuite_id) if netsuite_id else ("", "")
+
+
 class SyncRecord(models.Model):
     """One NetSuite record on its way to JAGGAER, for one connection pair and flow.
 

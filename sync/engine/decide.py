@@ -16,7 +16,7 @@ from mappings.resolution import CodingResolver
 from sync.engine.journal import content_hash
 from sync.flows import flow_named
 from sync.flows.base import Built, Coder, Item
-from sync.models import ErrorKind, SyncRecord
+from sync.models import ErrorKind, SyncRecord, blocker_key
 from sync.remote.errors import SourceDataError
 
 State = SyncRecord.State
@@ -72,7 +72,7 @@ def decide(record: SyncRecord, built: Built, delivered_dependencies: set[tuple[s
         dependency_flow, dependency_id = unmet[0]
         name = flow_named(dependency_flow).dependency_name.format(dependency_id)
         return Hold(State.WAITING_FOR_DEPENDENCY, f"{name} is not in JAGGAER yet", kind=ErrorKind.DEPENDENCY,
-                    code="DEPENDENCY", blocked_by=f"{dependency_flow}:{dependency_id}", retry=True)
+                    code="DEPENDENCY", blocked_by=blocker_key(dependency_flow, dependency_id), retry=True)
     digest = content_hash({"content": built.content, "cancel": built.cancel})
     never_sent = not record.in_jaggaer and not record.outcome_unknown
     if built.cancel and never_sent:

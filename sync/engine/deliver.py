@@ -26,7 +26,7 @@ from sync.engine.journal import Delivery, Try, held, make_due, write_deliveries,
 from sync.engine.locks import extend_lease
 from sync.flows import flow_named
 from sync.flows.base import Built
-from sync.models import ErrorKind, MissingCoding, SyncRecord
+from sync.models import ErrorKind, MissingCoding, SyncRecord, blocker_key, blocker_of
 from sync.remote.backoff import backoff_delay
 from sync.remote.errors import JaggaerError
 from sync.remote.jaggaer_client import ItemResult, JaggaerClient
@@ -369,10 +369,10 @@ class Batch:
             return
         wanted: dict[str, list[str]] = defaultdict(list)
         for record in waiting:
-            dependency_flow, _, dependency_id = record.blocked_by.partition(":")
+            dependency_flow, dependency_id = blocker_of(record.blocked_by)
             wanted[dependency_flow].append(dependency_id)
         arrived = {
-            f"{dependency_flow}:{netsuite_id}"
+            blocker_key(dependency_flow, netsuite_id)
             for dependency_flow, ids in wanted.items()
             for netsuite_id in SyncRecord.objects.filter(pair=self.pair, flow=dependency_flow, netsuite_id__in=ids,
                                                          in_jaggaer=True).values_list("netsuite_id", flat=True)
@@ -401,6 +401,6 @@ class Batch:
         """Records that waited for what this batch delivered go out in their own flow's next delivery."""
         if not self.delivered:
             return
-        keys = [f"{self.flow}:{netsuite_id}" for netsuite_id in self.delivered]
+        keys = [blocker_key(self.flow, netsuite_id) for netsuite_id in self.delivered]
         waiting = SyncRecord.objects.filter(pair=self.pair, state=State.WAITING_FOR_DEPENDENCY, blocked_by__in=keys)
         make_due(records=waiting, reason="What it waited for reached JAGGAER")

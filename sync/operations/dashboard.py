@@ -17,7 +17,7 @@ from mappings.references import ReferenceIndex, dimension_fields_of
 from sync.engine.blocking import codes_blocking_records
 from sync.engine.deliver import DUE_STATES
 from sync.flows import FLOWS_IN_ORDER, flow_named
-from sync.models import Flow, FlowSchedule, SyncAttempt, SyncRecord, SyncRun
+from sync.models import Flow, FlowSchedule, SyncAttempt, SyncRecord, SyncRun, blocker_of
 
 State = SyncRecord.State
 THROUGHPUT_HOURS = 24
@@ -71,8 +71,8 @@ def missing_codes_of(record: SyncRecord) -> list[MissingCodeLink]:
 
 
 def blocking_record(record: SyncRecord) -> SyncRecord | None:
-    """The record this one waits for (`blocked_by` is "flow:NetSuite id"), when the connector has read it."""
-    flow, _, netsuite_id = record.blocked_by.partition(":")
+    """The record this one waits for, when the connector has read it."""
+    flow, netsuite_id = blocker_of(record.blocked_by)
     if not netsuite_id:
         return None
     return SyncRecord.objects.filter(pair_id=record.pair_id, flow=flow, netsuite_id=netsuite_id).defer(
@@ -191,7 +191,7 @@ def _dependency_groups() -> list[StuckGroup]:
     changelist = reverse("admin:sync_syncrecord_changelist")
     groups = []
     for pair_id, flow, blocked_by, n in rows:
-        dep_flow, _, dep_id = blocked_by.partition(":")
+        dep_flow, dep_id = blocker_of(blocked_by)
         blocker = SyncRecord.objects.filter(pair_id=pair_id, flow=dep_flow, netsuite_id=dep_id).only(
             "pk", "flow", "document_number", "netsuite_id", "label", "state").first()
         noun = flow_named(dep_flow).nouns[0] if dep_flow in FLOWS_IN_ORDER else dep_flow
