@@ -8,6 +8,7 @@ calling process's CPU time and memory are the contender's own."""
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -322,6 +323,14 @@ def start_django(workdir: Path) -> None:
     """Django on the database connector_database() chose, with its tables, and request-gate locks in `workdir`."""
     os.environ["SYNC_LOCK_DIR"] = str(workdir / "locks")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connector_project.settings")
+    # Measured as deployed, with DEBUG off: DEBUG keeps every query's text and quotes its parameters, which
+    # costs CPU and memory no production worker spends. Processes started later (gunicorn, qcluster) inherit it.
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
     import django
     from django.core.management import call_command
 

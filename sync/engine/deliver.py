@@ -89,7 +89,8 @@ def claim(*, pair: ConnectionPair, flow: str, size: int, only_ids: list[int] | N
     SyncRecord.objects.filter(Q(pk__in=ids) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))).update(
         claim_token=token, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
     )
-    return list(SyncRecord.objects.filter(claim_token=token, claimed_until__gt=now).order_by("id"))
+    # By id as well as by token: the token column has no index, and a scan per batch grows with the table.
+    return list(SyncRecord.objects.filter(pk__in=ids, claim_token=token, claimed_until__gt=now).order_by("id"))
 
 
 def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_ids: list[int] | None = None,
@@ -102,13 +103,14 @@ def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_
         # Taken now: recording an outcome empties the record's claim_token in memory too, and releasing by an
         # empty token would rewrite every unclaimed record of the table (and deadlock with other workers).
         token = batch[0].claim_token
+        ids = [record.pk for record in batch]
         try:
             with client.calling_first(sender.keep_claim):
                 sender.deliver(batch)
         finally:
             # A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed
             # until the claim expires: what was not recorded is due again at once.
-            SyncRecord.objects.filter(claim_token=token).update(claim_token="", claimed_until=None)
+            SyncRecord.objects.filter(pk__in=ids, claim_token=token).update(claim_token="", claimed_until=None)
         extend_lease(pair=pair, flow=flow)
         if progress:
             progress(report)
@@ -128,6 +130,7 @@ class Batch:
         # Outcomes are written only to records this batch still holds: one whose claim another process took
         # over is that process's to send and to record.
         self.claim_token = ""
+        self.claimed_ids: list[int] = []
         self.claim_renewed = timezone.now()
         self.started_at = timezone.now()
         # Built per batch: every record of a batch sees one consistent state of the mappings.
@@ -137,6 +140,7 @@ class Batch:
     def deliver(self, records: list[SyncRecord]) -> None:
         """Sends records claimed together by claim()."""
         self.claim_token = records[0].claim_token
+        self.claimed_ids = [record.pk for record in records]
         self.claim_renewed = timezone.now()
         built = self.decider.build(records)
         delivered_dependencies = self.decider.delivered_dependencies(built.values())
@@ -156,7 +160,8 @@ class Batch:
         now = timezone.now()
         if not self.claim_token or (now - self.claim_renewed).total_seconds() < CLAIM_RENEW_SECONDS:
             return
-        SyncRecord.objects.filter(claim_token=self.claim_token).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        SyncRecord.objects.filter(pk__in=self.claimed_ids, claim_token=self.claim_token).update(
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
         self.claim_renewed = now
 
     # Before sending ---------------------------------------------------------------------------
@@ -402,5 +407,9 @@ class Batch:
         if not self.delivered:
             return
         keys = [blocker_key(self.flow, netsuite_id) for netsuite_id in self.delivered]
-        waiting = SyncRecord.objects.filter(pair=self.pair, state=State.WAITING_FOR_DEPENDENCY, blocked_by__in=keys)
-        make_due(records=waiting, reason="What it waited for reached JAGGAER")
+        # Looked up by blocked_by alone, so that its index is used whatever the planner knows of the pair's rows.
+        waiting = [pk for pk, pair_id, state in SyncRecord.objects.filter(blocked_by__in=keys).values_list(
+            "pk", "pair_id", "state") if pair_id == self.pair.pk and state == State.WAITING_FOR_DEPENDENCY]
+        if waiting:
+            make_due(records=SyncRecord.objects.filter(pk__in=waiting, state=State.WAITING_FOR_DEPENDENCY),
+                     reason="What it waited for reached JAGGAER")

@@ -233,6 +233,12 @@ def write_lost_claim(*, record: SyncRecord, attempt: Try, reason: str) -> None:
     attempt.attempt(record, state_after=record.state, error_code="CLAIM_LOST", message=reason).save()
 
 
+_WHAT_JAGGAER_HAS = ("delivered_sha256", "payload_sha256", "payload", "jaggaer_id", "jaggaer_revision", "in_jaggaer",
+                     "outcome_unknown", "claimed_until", "claim_token")
+_DELIVERED_FIELDS = ("state", "delivered_at", "updated_at", "resend", "attempts", "next_attempt_at", "last_error_kind",
+                     "last_error_code", "last_error_message", "blocked_by")
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A record JAGGAER accepted: what it now holds of it."""
@@ -257,27 +263,32 @@ def write_deliveries(deliveries: list[Delivery]) -> None:
         delivery.attempt.attempt(delivery.record, state_after=State.DELIVERED, message=delivery.message)
         for delivery in deliveries
     ])
+    # The rows are locked by the caller's claim check: their sources cannot change before this commits.
+    sources = dict(SyncRecord.objects.filter(pk__in=[d.record.pk for d in deliveries]).values_list("pk", "source_sha256"))
     events = []
-    settled = []
+    settled: list[SyncRecord] = []
+    moved_on: list[SyncRecord] = []
     for delivery, attempt in zip(deliveries, attempts, strict=True):
         record = delivery.record
         record.jaggaer_id = delivery.jaggaer_id or record.jaggaer_id
         if delivery.revision is not None:
             record.jaggaer_revision = delivery.revision
-        what_jaggaer_has = dict(delivered_sha256=delivery.digest, payload_sha256=delivery.digest,
-                                payload=delivery.attempt.request, jaggaer_id=record.jaggaer_id,
-                                jaggaer_revision=record.jaggaer_revision, in_jaggaer=True, outcome_unknown=False,
-                                claimed_until=None, claim_token="")
-        if SyncRecord.objects.filter(pk=record.pk, source_sha256=record.source_sha256).update(
-                state=State.DELIVERED, **what_jaggaer_has):
+        record.delivered_sha256 = record.payload_sha256 = delivery.digest
+        record.payload = delivery.attempt.request
+        record.in_jaggaer, record.outcome_unknown, record.claimed_until, record.claim_token = True, False, None, ""
+        # Only a record whose NetSuite source is still the one that was sent becomes delivered; one that a pull
+        # or a push changed meanwhile keeps what JAGGAER has and stays due, to send the newer content.
+        if sources.get(record.pk) == record.source_sha256:
             events.append(SyncEvent(record=record, at=now, from_state=record.state, to_state=State.DELIVERED,
                                     reason=attempt.message, attempt=attempt))
+            record.state = State.DELIVERED
+            record.delivered_at = record.updated_at = now
+            record.resend, record.attempts, record.next_attempt_at = False, 0, None
+            record.last_error_kind = record.last_error_code = record.last_error_message = record.blocked_by = ""
             settled.append(record)
         else:
-            SyncRecord.objects.filter(pk=record.pk).update(**what_jaggaer_has)
-    # What every delivered record has in common, in one statement.
-    SyncRecord.objects.filter(pk__in=[record.pk for record in settled]).update(
-        delivered_at=now, updated_at=now, resend=False, attempts=0, next_attempt_at=None, last_error_kind="",
-        last_error_code="", last_error_message="", blocked_by="")
+            moved_on.append(record)
+    SyncRecord.objects.bulk_update(moved_on, _WHAT_JAGGAER_HAS)
+    SyncRecord.objects.bulk_update(settled, [*_WHAT_JAGGAER_HAS, *_DELIVERED_FIELDS])
     SyncEvent.objects.bulk_create(events)
     MissingCoding.objects.filter(record__in=settled).delete()

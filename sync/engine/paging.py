@@ -201,6 +201,19 @@ class PullContext:
                 cursors.advance(stream, reached)
             extend_lease(pair=self.pair, flow=self.flow)
 
+    def first_read(self, *streams: Stream) -> bool:
+        """A cursor run of streams none of which was read before: every row of them is read from the first."""
+        if self.window is not None or self.only_id is not None:
+            return False
+        return not SyncCursor.objects.filter(pair=self.pair, flow=self.flow, stream__in=[s.name for s in streams]
+                                             ).exclude(last_modified="").exists()
+
+    def start_cursor(self, stream: Stream, timestamp: str) -> None:
+        """Sets a stream's cursor without reading it, for a stream whose rows up to `timestamp` another stream
+        of the run has covered."""
+        with transaction.atomic():
+            Cursors(pair=self.pair, flow=self.flow).advance(stream, Position.start(len(stream.keys), timestamp))
+
     def recorded(self, items: list[SourceItem], rows_read: int) -> None:
         self.report.read += rows_read
         self.report.changed += record_sources(pair=self.pair, flow=self.flow, items=items)

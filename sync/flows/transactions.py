@@ -47,6 +47,13 @@ DAY_QUERY = (
     "SELECT t.id, t.tranid, t.entity, t.foreigntotal, t.status, t.approvalstatus FROM transaction t "
     "WHERE t.type = ? AND TO_CHAR(t.trandate, 'YYYY-MM-DD') = ? ORDER BY t.id"
 )
+# When a first sync starts (the line stream's cursor), and whether a backfill window reaches back before every
+# document; NetSuite leaves the column out when the table has no row.
+_NEWEST_LINE_QUERY = (
+    f"SELECT {stamp('MAX(tl.linelastmodifieddate)')} AS moment FROM transactionline tl "
+    "JOIN transaction t ON t.id = tl.transaction WHERE t.type = ?"
+)
+_OLDEST_DOCUMENT_QUERY = f"SELECT {stamp('MIN(t.lastmodifieddate)')} AS moment FROM transaction t WHERE t.type = ?"
 LINE_COLUMNS = (
     "id", "linesequencenumber", "item", "itemtype", "itemname", "itemdisplayname", "memo", "quantity", "rate",
     "netamount", "foreignamount", "expenseaccount", "department", "class", "location", "subsidiary",
@@ -165,9 +172,28 @@ class DocumentFlow(FlowDefinition):
                 headers = context.client.suiteql_rows(query=transactions_by_id_query(ids))
                 context.recorded(self._items(context, headers), 0)
 
-        context.each_page(transaction_stream(self.transaction_type), headers_changed)
-        context.each_page(line_change_stream(self.transaction_type), lines_changed)
+        headers, lines = transaction_stream(self.transaction_type), line_change_stream(self.transaction_type)
+        if context.first_read(headers, lines):
+            # Every document is read whole, lines included: the line stream would only read them again. Its
+            # cursor starts at the newest line edit NetSuite holds before the documents are read, so that later
+            # edits are the next run's (its overlap window covers those within the same second), also when
+            # this run stops half-way.
+            newest = self._moment(context, _NEWEST_LINE_QUERY)
+            if newest:
+                context.start_cursor(lines, newest)
+            context.each_page(headers, headers_changed)
+        elif context.window and not context.window.until and context.window.since <= self._moment(
+                context, _OLDEST_DOCUMENT_QUERY, default=context.window.since):
+            # A window from before the oldest document reads every document whole: no line edit is left.
+            context.each_page(headers, headers_changed)
+        else:
+            context.each_page(headers, headers_changed)
+            context.each_page(lines, lines_changed)
         read_deletions(context, self.record_types[0])
+
+    def _moment(self, context: PullContext, query: str, default: str = "") -> str:
+        rows = context.client.suiteql(query=query, params=[self.transaction_type], limit=1).get("items") or [{}]
+        return str(rows[0].get("moment") or default)
 
     @staticmethod
     def _items(context: PullContext, headers: list[dict]) -> list[SourceItem]:

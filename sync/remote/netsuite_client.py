@@ -8,6 +8,7 @@ retried like a malformed one."""
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 MAX_PAGE = 1000  # SuiteQL's largest page (spec section 3)
 # A slow SuiteQL page may take the whole 120 s timeout before its first byte; its body then comes quickly.
 DEFAULT_LIMITS = AnswerLimits(deadline=300.0)
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class NetSuiteClient:
@@ -128,7 +130,9 @@ def _suiteql_page(response: requests.Response) -> dict:
     if not all(isinstance(value, str) for row in page["items"] for column, value in row.items() if column != "links"):
         raise bad_answer("NetSuite", "a SuiteQL page whose values are not all text", response)
     # A NUL or a lone surrogate (from a "\u0000" or "\ud800" escape) in one memo would otherwise fail the
-    # storing of the whole page: rows are kept as text and jsonb.
-    page["items"] = [{column: value if column == "links" else storable_text(value) for column, value in row.items()}
-                     for row in page["items"]]
+    # storing of the whole page: rows are kept as text and jsonb. Only such an escape can put one there (JSON
+    # refuses a raw NUL, UTF-8 cannot carry a lone surrogate), so a page without one is kept as it came.
+    if _UNSTORABLE_ESCAPE.search(response.text):
+        page["items"] = [{column: value if column == "links" else storable_text(value) for column, value in row.items()}
+                         for row in page["items"]]
     return page

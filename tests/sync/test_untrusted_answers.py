@@ -347,3 +347,16 @@ def test_a_flow_whose_pull_fails_does_not_keep_the_later_flows_of_the_pass_from_
     assert not runs["vendors"].succeeded and "broken page" in runs["vendors"].message
     assert runs["purchase_orders"].succeeded and runs["vendor_bills"].succeeded
     assert SyncRecord.objects.filter(flow="purchase_orders").exists()
+
+
+def test_a_nul_escaped_in_a_suiteql_page_is_stored_marked_and_delivered(pair, netsuite, jaggaer, clients):
+    po = open_po(netsuite)
+    # The sandbox answers JSON with ASCII escapes, as "\u0000" reaches us from NetSuite (lone surrogates, which
+    # its own database cannot hold, are tests/hostile's).
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Rush\x00order, please")
+
+    sync_pass(pair=pair, clients=clients)
+
+    record = SyncRecord.objects.get(pair=pair, flow="purchase_orders", netsuite_id=po["id"])
+    assert record.source["memo"] == "Rush\ufffdorder, please"
+    assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["notes"] == "Rush\ufffdorder, please"
