@@ -37,10 +37,15 @@ _LINE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 TRANSACTION_COLUMNS = (
     "t.id, t.tranid, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, TO_CHAR(t.duedate, 'YYYY-MM-DD') AS duedate, "
     "t.type, t.entity, BUILTIN.DF(t.entity) AS entityname, t.status, t.approvalstatus, t.currency, cur.symbol AS currencysymbol, t.exchangerate, "
-    "t.foreigntotal, t.memo, t.terms, tm.name AS termname, tm.daysuntilnetdue AS termdays, t.externalid"
+    "t.foreigntotal, t.memo, t.terms, tm.name AS termname, tm.daysuntilnetdue AS termdays, t.externalid, "
+    "ml.department AS maindepartment, ml.class AS mainclass, ml.location AS mainlocation, "
+    "ml.subsidiary AS mainsubsidiary"
 )
+# The document's own coding is on its main line (spec section 3), read with the header: the line queries then
+# read only the lines a JAGGAER document carries.
 TRANSACTION_TABLES = (
-    "transaction t LEFT JOIN currency cur ON cur.id = t.currency LEFT JOIN term tm ON tm.id = t.terms"
+    "transaction t LEFT JOIN currency cur ON cur.id = t.currency LEFT JOIN term tm ON tm.id = t.terms "
+    "LEFT JOIN transactionline ml ON ml.transaction = t.id AND ml.mainline = 'T'"
 )
 # Every document of a day, rejected ones too (reconciliation): JAGGAER must hold those as cancelled or not at all.
 DAY_QUERY = (
@@ -83,10 +88,11 @@ def line_change_stream(transaction_type: str) -> Stream:
 
 
 def transaction_lines_query(transaction_ids: Iterable[str]) -> str:
-    """The lines of up to 1,000 transactions (SuiteQL's IN limit), with what a JAGGAER line needs, after a
-    (transaction, line id) position given as three `?` parameters: paged by key, never by offset."""
+    """The item and expense lines of up to 1,000 transactions (SuiteQL's IN limit), with what a JAGGAER line
+    needs, after a (transaction, line id) position given as three `?` parameters: paged by key, never by
+    offset."""
     return (
-        "SELECT tl.transaction, tl.id, tl.linesequencenumber, tl.mainline, tl.taxline, tl.item, tl.itemtype, "
+        "SELECT tl.transaction, tl.id, tl.linesequencenumber, tl.item, tl.itemtype, "
         "i.itemid AS itemname, i.displayname AS itemdisplayname, tl.memo, tl.quantity, tl.rate, tl.netamount, "
         "tl.foreignamount, tl.expenseaccount, tl.department, tl.class, tl.location, tl.subsidiary, tl.isclosed, "
         "tl.createdfrom, po.tranid AS createdfromtranid, "
@@ -94,6 +100,7 @@ def transaction_lines_query(transaction_ids: Iterable[str]) -> str:
         "FROM transactionline tl LEFT JOIN item i ON i.id = tl.item "
         "LEFT JOIN transaction po ON po.id = tl.createdfrom "
         f"WHERE tl.transaction IN ({id_list(transaction_ids)}) "
+        "AND NVL(tl.mainline, 'F') = 'F' AND NVL(tl.taxline, 'F') = 'F' "
         "AND (tl.transaction > ? OR (tl.transaction = ? AND tl.id > ?)) ORDER BY tl.transaction, tl.id"
     )
 
@@ -106,13 +113,10 @@ def transactions_by_id_query(transaction_ids: Iterable[str]) -> str:
 
 
 def transaction_source(header: dict, lines: list[dict]) -> dict:
-    """A PO or vendor bill with its main line's coding and its non-tax lines, in line order."""
-    main = next((line for line in lines if flag(line, "mainline")), {})
-    body_lines = [
-        {column: text(line, column) for column in LINE_COLUMNS} | {"isclosed": flag(line, "isclosed")}
-        for line in lines
-        if not flag(line, "mainline") and not flag(line, "taxline")
-    ]
+    """A PO or vendor bill with its main line's coding (read with the header) and its item and expense
+    lines, in line order."""
+    body_lines = [{column: text(line, column) for column in LINE_COLUMNS} | {"isclosed": flag(line, "isclosed")}
+                  for line in lines]
     return {
         "id": record_id(header, "transaction"), "tranid": text(header, "tranid"), "type": text(header, "type"),
         "trandate": text(header, "trandate"), "duedate": text(header, "duedate"), "entity": text(header, "entity"),
@@ -122,8 +126,8 @@ def transaction_source(header: dict, lines: list[dict]) -> dict:
         "terms": text(header, "termname"), "termdays": text(header, "termdays"),
         "externalid": text(header, "externalid"),
         "coding": {
-            "department": text(main, "department"), "class": text(main, "class"),
-            "location": text(main, "location"), "subsidiary": text(main, "subsidiary"),
+            "department": text(header, "maindepartment"), "class": text(header, "mainclass"),
+            "location": text(header, "mainlocation"), "subsidiary": text(header, "mainsubsidiary"),
         },
         "lines": body_lines,
     }

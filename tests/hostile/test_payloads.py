@@ -41,6 +41,7 @@ IDS = st.from_regex(r"\A[1-9][0-9]{0,3}\Z")
 REALISTIC = {
     "id": IDS, "entity": IDS, "expenseaccount": st.sampled_from(["10", "11", "12"]), "department": IDS,
     "class": IDS, "location": IDS, "subsidiary": st.sampled_from(["1", "2"]), "createdfrom": IDS,
+    "maindepartment": IDS, "mainclass": IDS, "mainlocation": IDS, "mainsubsidiary": st.sampled_from(["1", "2"]),
     "foreigntotal": st.from_regex(r"\A-?[0-9]{1,7}(\.[0-9]{1,2})?\Z"),
     "quantity": st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,3})?\Z"),
     "rate": st.from_regex(r"\A[0-9]{1,5}(\.[0-9]{1,4})?\Z"),
@@ -49,8 +50,7 @@ REALISTIC = {
     "trandate": st.dates().map(date.isoformat), "duedate": st.dates().map(date.isoformat),
     "currencysymbol": st.sampled_from(["USD", "EUR", "GBP"]), "termname": st.sampled_from(["Net 30", "Net 60"]),
     "termdays": st.sampled_from(["0", "30", "60"]), "linesequencenumber": st.integers(1, 60).map(str),
-    "tranid": st.from_regex(r"\A(PO|BILL)[0-9]{1,5}\Z"), "mainline": st.sampled_from(["T", "F"]),
-    "taxline": st.sampled_from(["F", "F", "T"]), "isinactive": st.sampled_from(["T", "F"]),
+    "tranid": st.from_regex(r"\A(PO|BILL)[0-9]{1,5}\Z"), "isinactive": st.sampled_from(["T", "F"]),
     "companyname": st.sampled_from(["Acme Corp", "Globex"]), "acctnumber": st.sampled_from(["6100", "6200", ""]),
 }
 
@@ -71,8 +71,9 @@ def row_of(columns: tuple[str, ...], *, keys: tuple[str, ...] = ()) -> st.Search
 # A header every document check accepts, for the explicit examples to vary.
 HEADER = {"id": "5", "tranid": "PO1", "trandate": "2025-06-06", "currencysymbol": "USD", "entity": "7"}
 HEADER_COLUMNS = ("tranid", "trandate", "duedate", "type", "entity", "status", "approvalstatus", "currency",
-                  "currencysymbol", "foreigntotal", "memo", "termname", "termdays", "externalid")
-LINE_COLUMNS = ("id", "linesequencenumber", "mainline", "taxline", "item", "itemdisplayname", "memo", "quantity",
+                  "currencysymbol", "foreigntotal", "memo", "termname", "termdays", "externalid", "maindepartment",
+                  "mainclass", "mainlocation", "mainsubsidiary")
+LINE_COLUMNS = ("id", "linesequencenumber", "item", "itemdisplayname", "memo", "quantity",
                 "rate", "netamount", "foreignamount", "expenseaccount", "department", "class", "location",
                 "subsidiary", "isclosed", "createdfrom", "createdfromtranid")
 

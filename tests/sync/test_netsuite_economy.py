@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sync.engine.run import Clients, sync_pass
-from sync.models import SyncCursor
+from sync.models import SyncCursor, SyncRecord
 from sync.operations.backfill import backfill, window_of
 from tests.sync.helpers import netsuite_rows
 
@@ -72,3 +72,32 @@ def test_a_backfill_from_before_every_document_reads_no_line_stream_and_a_later_
     backfill(pair=pair, flow="purchase_orders", window=window_of(date.fromisoformat(oldest) + timedelta(days=1), None),
              clients=clients, on_progress=lambda progress: None)
     assert [query for query in queries if LINE_STREAM in query]
+
+
+def test_the_line_queries_read_only_the_lines_jaggaer_gets_and_the_main_line_comes_with_the_header(pair, netsuite,
+                                                                                                    jaggaer):
+    clients = Clients.for_pair(pair)
+    line_rows: list[dict] = []
+    send = clients.netsuite.suiteql
+
+    def noting(*, query: str, **options: Any) -> dict:
+        page = send(query=query, **options)
+        if "FROM transactionline tl LEFT JOIN item" in query:
+            line_rows.extend(page["items"])
+        return page
+
+    clients.netsuite.suiteql = noting  # type: ignore[method-assign]
+    sync_pass(pair=pair, flows=UP_TO_POS, clients=clients)
+
+    item_and_expense_lines = netsuite_rows(netsuite, (
+        "SELECT tl.id FROM transactionline tl JOIN transaction t ON t.id = tl.transaction "
+        "WHERE t.type = 'PurchOrd' AND tl.mainline = 'F' AND tl.taxline = 'F'"))
+    assert len(line_rows) == len(item_and_expense_lines) > 0
+    # The document's own coding (its main line's) still arrives, read with the header.
+    po_id, po_number = po_lines(netsuite)
+    [main] = netsuite_rows(netsuite, "SELECT department, subsidiary FROM transactionline WHERE transaction = "
+                                     f"{po_id} AND mainline = 'T'")
+    record = SyncRecord.objects.get(pair=pair, flow="purchase_orders", netsuite_id=po_id)
+    assert (record.source["coding"]["department"], record.source["coding"]["subsidiary"]) == (
+        main["department"], main["subsidiary"])
+    assert jaggaer.app.purchase_orders[po_number]["poHeader"]["customFieldValueSetList"]
