@@ -204,6 +204,11 @@ LOGGING = {
 # when the account's time zone leaves daylight saving time (SuiteQL compares local times), are not lost.
 SYNC_OVERLAP_SECONDS = int(env_str("SYNC_OVERLAP_SECONDS", "4500"))
 SYNC_PAGE_SIZE = int(env_str("SYNC_PAGE_SIZE", "1000"))  # SuiteQL rows per request, 1..1000
+# JAGGAER batch requests one delivery keeps in flight at once (the sandbox, like JAGGAER's rate limit, allows 4 per
+# client id; a 429 past it is waited out).
+SYNC_JAGGAER_IN_FLIGHT = int(env_str("SYNC_JAGGAER_IN_FLIGHT", "4"))
+if SYNC_JAGGAER_IN_FLIGHT < 1:
+    raise RuntimeError("SYNC_JAGGAER_IN_FLIGHT must be at least 1")
 # Back-off of records that failed or wait for a mapping: exponential with jitter from BASE to CAP seconds;
 # after MAX_ATTEMPTS retryable failures a record is failed and needs a person.
 SYNC_RETRY_BASE_SECONDS = float(env_str("SYNC_RETRY_BASE_SECONDS", "30"))

@@ -46,6 +46,12 @@ class ConnectionSession(requests.Session):
         self.timeout = timeout
         self.headers["Accept"] = "application/json"
 
+    def load_token(self) -> None:
+        """Puts a current bearer token in memory now (renewing it if due), in this thread: threads that send
+        without the database (tokens.from_memory_only) then find it there."""
+        if isinstance(self.auth, BearerAuth):
+            self.auth.token()
+
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         response = super().request(method, url, *args, **kwargs)

@@ -2,8 +2,10 @@
 by one process at a time per connection."""
 
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +39,25 @@ class TokenRefusal:
     description: str
 
 
+class TokenNeedsRenewal(Exception):
+    """A token is due for renewal in a thread that may not use the database (see `from_memory_only`)."""
+
+
+_memory_only = threading.local()
+
+
+@contextmanager
+def from_memory_only() -> Iterator[None]:
+    """Inside the block, this thread uses tokens it already holds in memory and raises TokenNeedsRenewal
+    where a renewal (a database transaction) would be needed: threads that only send requests for the
+    thread that owns the database connection leave renewals to it."""
+    _memory_only.active = True
+    try:
+        yield
+    finally:
+        _memory_only.active = False
+
+
 class SharedToken:
     """One connection's access token.
 
@@ -63,6 +84,8 @@ class SharedToken:
         memo = self._memo
         if memo and time.time() < memo[1]:
             return memo[0]
+        if getattr(_memory_only, "active", False):
+            raise TokenNeedsRenewal
         row = AccessToken.objects.filter(**self._owner).first()
         if row and _still_fresh(row, stale=None):
             return self._remember(row)
@@ -75,6 +98,8 @@ class SharedToken:
 
     def renew(self, *, stale: str) -> str:
         """After a 401 with `stale`: one renewal, unless another process already replaced it."""
+        if getattr(_memory_only, "active", False):
+            raise TokenNeedsRenewal
         return self._renew(stale=stale)
 
     def _renew(self, *, stale: str | None) -> str:

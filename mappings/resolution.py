@@ -102,6 +102,9 @@ class CodingResolver:
             (resolved if isinstance(outcome, ResolvedCode) else missing).append(outcome)
         return Resolution(resolved=tuple(resolved), missing=tuple(missing))
 
+    def resolves(self, kind: CodingKind, netsuite_id: str, *, on: date) -> bool:
+        return isinstance(self._resolve_code(kind, netsuite_id, on), ResolvedCode)
+
     def _resolve_code(self, kind: CodingKind, netsuite_id: str, on: date) -> ResolvedCode | MissingCode:
         field = self.references.fields[kind]
         mapping = next((row for row in self._mappings.get((kind, netsuite_id), []) if row.applies_on(on)), None)

@@ -10,7 +10,9 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,7 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from credentials.models import ConnectionPair
-from mappings.models import CodingMapping
+from credentials.tokens import TokenNeedsRenewal, from_memory_only
+from mappings.models import CodingKind
+from mappings.resolution import CodingResolver
 from sync.engine.decide import Decider, Hold, Send, decide
 from sync.engine.journal import Delivery, Try, held, make_due, write_deliveries, write_lost_claim, write_outcome
 from sync.engine.locks import extend_lease
@@ -96,26 +100,169 @@ def claim(*, pair: ConnectionPair, flow: str, size: int, only_ids: list[int] | N
 def deliver_due(*, pair: ConnectionPair, flow: str, client: JaggaerClient, only_ids: list[int] | None = None,
                 progress: Callable[[DeliveryReport], None] | None = None) -> DeliveryReport:
     """Delivers every record of `flow` that is due now, batch by batch, until none is left."""
-    report = DeliveryReport()
-    before = client.requests_made
-    while batch := claim(pair=pair, flow=flow, size=flow_named(flow).batch_size, only_ids=only_ids):
-        sender = Batch(pair=pair, flow=flow, client=client, report=report)
-        # Taken now: recording an outcome empties the record's claim_token in memory too, and releasing by an
-        # empty token would rewrite every unclaimed record of the table (and deadlock with other workers).
-        token = batch[0].claim_token
-        ids = [record.pk for record in batch]
+    with Deliveries(pair=pair, flow=flow, client=client, only_ids=only_ids, progress=progress) as deliveries:
+        return deliveries.finish()
+
+
+@dataclass
+class Sent:
+    """What one JAGGAER request of a batch came back with: results, or the error that stopped it, or None of
+    either when it must be sent again by the thread that owns the database (its token needs renewing)."""
+
+    group: list["Send"]
+    seconds: float  # how long the request took, retries included
+    results: list[ItemResult] | None = None
+    error: JaggaerError | None = None
+
+    @property
+    def started(self) -> float:
+        """A monotonic start that dates the attempt rows written now with the request's own duration."""
+        return time.monotonic() - self.seconds
+
+
+@dataclass
+class _InFlight:
+    batch: "Batch"
+    groups: list[list["Send"]]
+    token: str
+    ids: list[int]
+    sending: Future | None = None
+
+
+class Deliveries:
+    """One flow's due records delivered batch after batch, with up to SYNC_JAGGAER_IN_FLIGHT batch requests in
+    flight at once. Only JAGGAER requests run in the pool's threads: claims, decisions and outcomes are written
+    by the calling thread, in its own database connection and transactions, as a single batch's are.
+
+    `pump()` starts what is due and records what came back without waiting, so a pull calls it after each page
+    it recorded and JAGGAER is busy while NetSuite is read; `finish()` delivers until nothing is due or in
+    flight. As a context manager it waits for and records whatever is in flight when the block fails."""
+
+    def __init__(self, *, pair: ConnectionPair, flow: str, client: JaggaerClient, only_ids: list[int] | None = None,
+                 progress: Callable[[DeliveryReport], None] | None = None) -> None:
+        self.pair = pair
+        self.flow = str(flow)
+        self.client = client
+        self.only_ids = only_ids
+        self.progress = progress
+        self.report = DeliveryReport()
+        self.limit = settings.SYNC_JAGGAER_IN_FLIGHT
+        self.in_flight: list[_InFlight] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._requests_before = client.requests_made
+
+    def __enter__(self) -> "Deliveries":
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: object) -> None:
         try:
-            with client.calling_first(sender.keep_claim):
-                sender.deliver(batch)
+            if kind is not None:
+                self._drain()
         finally:
-            # A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed
-            # until the claim expires: what was not recorded is due again at once.
-            SyncRecord.objects.filter(pk__in=ids, claim_token=token).update(claim_token="", claimed_until=None)
-        extend_lease(pair=pair, flow=flow)
-        if progress:
-            progress(report)
-    report.jaggaer_requests = client.requests_made - before
-    return report
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            self.report.jaggaer_requests = self.client.requests_made - self._requests_before
+
+    def pump(self) -> None:
+        """Records what came back and starts due batches while requests are free; never waits for JAGGAER."""
+        self._collect(block=False)
+        self._start_due()
+
+    def finish(self) -> DeliveryReport:
+        while True:
+            self._start_due()
+            if not self.in_flight:
+                break
+            self._collect(block=True)
+        self.report.jaggaer_requests = self.client.requests_made - self._requests_before
+        return self.report
+
+    def _start_due(self) -> None:
+        while len(self.in_flight) < self.limit:
+            records = claim(pair=self.pair, flow=self.flow, size=flow_named(self.flow).batch_size,
+                            only_ids=self.only_ids)
+            if not records:
+                return
+            batch = Batch(pair=self.pair, flow=self.flow, client=self.client, report=self.report)
+            # Taken now: recording an outcome empties the record's claim_token in memory too, and releasing by
+            # an empty token would rewrite every unclaimed record of the table (and deadlock with other workers).
+            started = _InFlight(batch=batch, groups=[], token=records[0].claim_token, ids=[r.pk for r in records])
+            self.in_flight.append(started)
+            with self._released_when_failed(started):
+                with self.client.calling_first(batch.keep_claim):
+                    started.groups = batch.start(records)
+                if self.limit == 1 or not started.groups:
+                    self._complete(started, self._send_here(started))
+                else:
+                    self.client.load_token()
+                    started.sending = self._threads().submit(_send_from_memory, batch, started.groups)
+
+    def _collect(self, *, block: bool) -> None:
+        """Records the batches whose requests came back, in the order they were started; with `block`, waits for
+        at least the first (renewing the claims of those still out while it waits)."""
+        while self.in_flight:
+            first = self.in_flight[0]
+            if first.sending is not None and not first.sending.done():
+                if not block:
+                    return
+                wait([first.sending], timeout=CLAIM_RENEW_SECONDS / 4)
+                for waiting in self.in_flight:
+                    waiting.batch.keep_claim()
+                continue
+            with self._released_when_failed(first):
+                sent = first.sending.result() if first.sending is not None else []
+                # What came back without a token it could use is sent again here, where a renewal can be saved.
+                redo = [entry.group for entry in sent if entry.results is None and entry.error is None]
+                if redo:
+                    sent = [entry for entry in sent if entry.group not in redo] + self._send_here(first, redo)
+                self._complete(first, sent)
+            block = False
+
+    def _send_here(self, started: _InFlight, groups: list[list["Send"]] | None = None) -> list[Sent]:
+        with self.client.calling_first(started.batch.keep_claim):
+            return started.batch.transmit(started.groups if groups is None else groups)
+
+    def _complete(self, started: _InFlight, sent: list[Sent]) -> None:
+        with self.client.calling_first(started.batch.keep_claim):
+            started.batch.record(sent)
+        self._release(started)
+        extend_lease(pair=self.pair, flow=self.flow)
+        if self.progress:
+            self.progress(self.report)
+
+    @contextmanager
+    def _released_when_failed(self, started: _InFlight) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self._release(started)
+            raise
+
+    def _release(self, started: _InFlight) -> None:
+        """A batch cut short (JAGGAER's token endpoint down, a crash) must not keep its records claimed until the
+        claim expires: what was not recorded is due again at once."""
+        if started in self.in_flight:
+            self.in_flight.remove(started)
+        SyncRecord.objects.filter(pk__in=started.ids, claim_token=started.token).update(claim_token="",
+                                                                                       claimed_until=None)
+
+    def _drain(self) -> None:
+        """After a failure: records what is in flight (its sends may have been applied), starts nothing more."""
+        while self.in_flight:
+            try:
+                self._collect(block=True)
+            except Exception:  # the first failure is the one raised; this batch's claim is released
+                logger.exception("A delivery batch of %s failed while a failed run waited for it", self.flow)
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.limit, thread_name_prefix=f"jaggaer-{self.flow}")
+        return self._pool
+
+
+def _send_from_memory(batch: "Batch", groups: list[list["Send"]]) -> list[Sent]:
+    with from_memory_only():
+        return batch.transmit(groups)
 
 
 class Batch:
@@ -132,31 +279,51 @@ class Batch:
         self.claim_token = ""
         self.claimed_ids: list[int] = []
         self.claim_renewed = timezone.now()
-        self.started_at = timezone.now()
         # Built per batch: every record of a batch sees one consistent state of the mappings.
         self.decider = Decider(pair=pair, flow=flow)
         self.delivered: list[str] = []
+        self.records: list[SyncRecord] = []
 
     def deliver(self, records: list[SyncRecord]) -> None:
-        """Sends records claimed together by claim()."""
+        """Sends records claimed together by claim(), in this thread."""
+        self.record(self.transmit(self.start(records)))
+
+    def start(self, records: list[SyncRecord]) -> list[list[Send]]:
+        """Decides each record (settling those that wait or need no send) and returns the JAGGAER requests to
+        make, as groups of items that go in one request."""
+        self.records = records
         self.claim_token = records[0].claim_token
         self.claimed_ids = [record.pk for record in records]
         self.claim_renewed = timezone.now()
         built = self.decider.build(records)
         delivered_dependencies = self.decider.delivered_dependencies(built.values())
-        outgoing: list[Send] = []
+        groups: dict[str, list[Send]] = defaultdict(list)
         for record in records:
             prepared = self._prepare(record, built[record.pk], delivered_dependencies)
             if prepared is not None:
-                outgoing.append(prepared)
-        self._send(outgoing)
+                groups[self.writer.batch_of(prepared.item)].append(prepared)
+        return list(groups.values())
+
+    def transmit(self, groups: list[list[Send]]) -> list[Sent]:
+        """Makes the requests; touches no database, so it may run in another thread."""
+        return [sent for group in groups for sent in self._transmit(group)]
+
+    def record(self, sent: list[Sent]) -> None:
+        """Journals what the requests came back with, then releases and rechecks what waited."""
+        for entry in sent:
+            if entry.error is not None:
+                for send in entry.group:
+                    self._failed_send(send, entry.error, entry.started)
+            elif entry.results is not None:
+                self._record_results(entry.group, entry.results, entry.started)
         self._release_dependents()
-        self._recheck_dependencies([record for record in records if record.state == State.WAITING_FOR_DEPENDENCY])
-        self._recheck_mappings([record for record in records if record.state == State.WAITING_FOR_MAPPING])
+        self._recheck_dependencies([record for record in self.records if record.state == State.WAITING_FOR_DEPENDENCY])
+        self._recheck_mappings([record for record in self.records if record.state == State.WAITING_FOR_MAPPING])
 
     def keep_claim(self) -> None:
-        """Called before every JAGGAER request: a slow batch (lookups, retries after 429 or 503) must not
-        outlive its claim, or another process would send the same records meanwhile."""
+        """Called before every JAGGAER request of this thread and while requests are out: a slow batch (lookups,
+        retries after 429 or 503) must not outlive its claim, or another process would send the same records
+        meanwhile."""
         now = timezone.now()
         if not self.claim_token or (now - self.claim_renewed).total_seconds() < CLAIM_RENEW_SECONDS:
             return
@@ -213,25 +380,20 @@ class Batch:
 
     # Sending ----------------------------------------------------------------------------------
 
-    def _send(self, outgoing: list[Send]) -> None:
-        groups: dict[str, list[Send]] = defaultdict(list)
-        for entry in outgoing:
-            groups[self.writer.batch_of(entry.item)].append(entry)
-        for group in groups.values():
-            self._send_group(group)
-
-    def _send_group(self, group: list[Send]) -> None:
+    def _transmit(self, group: list[Send]) -> list[Sent]:
         started = time.monotonic()
         try:
             results = self.writer.send(self.client, [entry.item for entry in group])
         except JaggaerError as error:
             if not error.retryable and len(group) > 1:
-                for entry in group:  # nothing was applied: find the item JAGGAER cannot read
-                    self._send_group([entry])
-                return
-            for entry in group:
-                self._failed_send(entry, error, started)
-            return
+                # Nothing was applied: find the item JAGGAER cannot read.
+                return [sent for entry in group for sent in self._transmit([entry])]
+            return [Sent(group, time.monotonic() - started, error=error)]
+        except TokenNeedsRenewal:  # refused before anything was sent, or answered 401: nothing was applied
+            return [Sent(group, time.monotonic() - started)]
+        return [Sent(group, time.monotonic() - started, results=results)]
+
+    def _record_results(self, group: list[Send], results: list[ItemResult], started: float) -> None:
         delivered = [(entry, result) for entry, result in zip(group, results, strict=True) if result.ok]
         with transaction.atomic():
             still_held = held(claim_token=self.claim_token, record_ids=[entry.record.pk for entry, _ in delivered])
@@ -388,19 +550,19 @@ class Batch:
                      reason="What it waited for reached JAGGAER meanwhile")
 
     def _recheck_mappings(self, waiting: list[SyncRecord]) -> None:
-        """A mapping saved while this batch resolved with the mappings as they were released nothing (the
-        records were not waiting yet): look for one now that they are."""
+        """A mapping saved, or a JAGGAER value stored, while this batch resolved with the state as it was
+        released nothing (the records were not waiting yet): resolve their missing codes again now that they
+        are, and make due those that one of them no longer holds back."""
         if not waiting:
             return
-        saved = set(CodingMapping.history.filter(pair_id=self.pair.pk, history_date__gte=self.started_at)
-                    .values_list("kind", "netsuite_id"))
-        if not saved:
-            return
+        resolver = CodingResolver(pair=self.pair, dimension_fields=self.decider.dimension_fields)
+        today = timezone.localdate()
         blocked = MissingCoding.objects.filter(record__in=waiting).values_list("record_id", "kind", "netsuite_id")
-        released = [record_id for record_id, kind, netsuite_id in blocked if (kind, netsuite_id) in saved]
+        released = {record_id for record_id, kind, netsuite_id in blocked
+                    if resolver.resolves(CodingKind(kind), netsuite_id, on=today)}
         if released:
             make_due(records=SyncRecord.objects.filter(pk__in=released, state=State.WAITING_FOR_MAPPING),
-                     reason="A mapping it needs was saved meanwhile")
+                     reason="A mapping or JAGGAER value it needs arrived meanwhile")
 
     def _release_dependents(self) -> None:
         """Records that waited for what this batch delivered go out in their own flow's next delivery."""

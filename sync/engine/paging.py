@@ -178,6 +178,9 @@ class PullContext:
     # Transaction id -> the newest line timestamp read with it in this run: the line stream need not
     # read a transaction again for line edits it has already seen.
     lines_seen: dict[str, str] = field(default_factory=dict)
+    # Called after each page is recorded (and, in a cursor run, committed): deliveries start while later pages
+    # are still being read.
+    page_done: Callable[[], None] | None = None
 
     def each_page(self, stream: Stream, handle: Callable[[list[dict]], None]) -> None:
         """Calls `handle` with every page of `stream`; in a cursor run, the page is recorded and the
@@ -193,6 +196,7 @@ class PullContext:
             after = Position.start(len(stream.keys), self.window.since)
             for rows, _ in keyed_pages(client=self.client, stream=stream, after=after, until=self.window.until):
                 handle(rows)
+                self._page_done()
             return
         cursors = Cursors(pair=self.pair, flow=self.flow)
         for rows, reached in keyed_pages(client=self.client, stream=stream, after=cursors.start(stream)):
@@ -200,6 +204,11 @@ class PullContext:
                 handle(rows)
                 cursors.advance(stream, reached)
             extend_lease(pair=self.pair, flow=self.flow)
+            self._page_done()
+
+    def _page_done(self) -> None:
+        if self.page_done is not None:
+            self.page_done()
 
     def first_read(self, *streams: Stream) -> bool:
         """A cursor run of streams none of which was read before: every row of them is read from the first."""

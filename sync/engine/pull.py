@@ -14,9 +14,12 @@ from sync.remote.netsuite_client import NetSuiteClient
 
 
 def pull(*, pair: ConnectionPair, flow: str, client: NetSuiteClient, window: Window | None = None,
-         progress: Callable[[PullReport], None] | None = None) -> PullReport:
-    """Reads what changed in `flow` since its cursors (or within `window`) and records it."""
-    return _read(PullContext(pair=pair, flow=flow, client=client, window=window, progress=progress))
+         progress: Callable[[PullReport], None] | None = None,
+         page_done: Callable[[], None] | None = None) -> PullReport:
+    """Reads what changed in `flow` since its cursors (or within `window`) and records it, calling `page_done`
+    after each page it recorded."""
+    return _read(PullContext(pair=pair, flow=flow, client=client, window=window, progress=progress,
+                             page_done=page_done))
 
 
 def pull_one(*, pair: ConnectionPair, record_type: str, client: NetSuiteClient, netsuite_id: str) -> PullReport:

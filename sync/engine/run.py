@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from credentials.errors import ConnectionFailed
 from credentials.models import ConnectionPair
-from sync.engine.deliver import DeliveryReport, deliver_due
+from sync.engine.deliver import Deliveries, DeliveryReport, deliver_due
 from sync.engine.locks import FlowBusy, flow_lease
 from sync.engine.paging import PullReport, Window
 from sync.engine.pull import pull
@@ -99,15 +99,17 @@ def _run_flow(*, pair: ConnectionPair, flow: str, trigger: str, window: Window |
     jaggaer_before = clients.jaggaer.requests_made
     pulled: PullReport | None = None
     note = ""
-    with recorded_run(pair=pair, flow=flow, trigger=trigger) as run:
+    with (recorded_run(pair=pair, flow=flow, trigger=trigger) as run,
+          Deliveries(pair=pair, flow=flow, client=clients.jaggaer,
+                     progress=(lambda r: progress(Progress(flow=flow, delivered=r))) if progress else None) as deliveries):
         try:
             with flow_lease(pair=pair, flow=flow):
-                pulled = pull(pair=pair, flow=flow, client=clients.netsuite, window=window,
+                # Each recorded page starts its deliveries: JAGGAER works while NetSuite is still being read.
+                pulled = pull(pair=pair, flow=flow, client=clients.netsuite, window=window, page_done=deliveries.pump,
                               progress=(lambda r: progress(Progress(flow=flow, pulled=r))) if progress else None)
         except FlowBusy as busy:
             note = f"{busy}; delivering only"
-        delivered = deliver_due(pair=pair, flow=flow, client=clients.jaggaer,
-                                progress=(lambda r: progress(Progress(flow=flow, delivered=r))) if progress else None)
+        delivered = deliveries.finish()
         flow_named(flow).after_delivery(pair=pair, client=clients.jaggaer)
         run.records_read = pulled.read if pulled else 0
         run.records_changed = pulled.changed if pulled else 0

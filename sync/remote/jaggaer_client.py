@@ -5,7 +5,7 @@ their Retry-After. A 500, a timeout or a dropped connection may follow an applie
 raised with `retryable` set and the delivery code looks the object up before it sends it again. So is an
 answer that does not end within a deadline or grows past a size limit (sync/remote/answer_limits.py)."""
 
-import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,11 +16,10 @@ from urllib.parse import quote
 import requests
 
 from credentials.errors import ConnectionFailed, Problem
+from credentials.session import ConnectionSession
 from sync.remote.answer_limits import AnswerLimits, bounded_request
-from sync.remote.backoff import backoff_delay
+from sync.remote.backoff import backoff_delay, wait_to_retry
 from sync.remote.errors import JaggaerError, bad_answer, jaggaer_error, transport_error
-
-logger = logging.getLogger(__name__)
 
 API = "/j1p/api/public"
 NOT_FOUND = 2  # returnCode of a read by key that found nothing (contract section 2)
@@ -84,13 +83,15 @@ class JaggaerClient:
         self.limits = limits
         self._sleep = sleep
         self.requests_made = 0
-        self._before_request: Callable[[], None] | None = None
+        self._counting = threading.Lock()
+        self._before_request: tuple[int, Callable[[], None]] | None = None
 
     @contextmanager
     def calling_first(self, hook: Callable[[], None]) -> Iterator[None]:
-        """Calls `hook` before every request made inside the block, retries included (a delivery keeps its
-        claim on the records alive while JAGGAER is slow)."""
-        self._before_request = hook
+        """Calls `hook` before every request this thread makes inside the block, retries included (a delivery
+        keeps its claim on the records alive while JAGGAER is slow). Requests other threads make meanwhile
+        skip it: the hook uses this thread's database connection."""
+        self._before_request = (threading.get_ident(), hook)
         try:
             yield
         finally:
@@ -99,6 +100,11 @@ class JaggaerClient:
     # Writes -----------------------------------------------------------------------------------
 
     # Each returns one result per item, in the items' order, matched by the natural key JAGGAER echoes.
+
+    def load_token(self) -> None:
+        """Before requests are handed to threads that may not renew a token (deliver.Deliveries)."""
+        if isinstance(self.session, ConnectionSession):
+            self.session.load_token()
 
     def upsert_suppliers(self, suppliers: list[dict]) -> list[ItemResult]:
         return self._batch("/js/v1/suppliers", {"supplierList": {"supplier": suppliers}},
@@ -191,10 +197,12 @@ class JaggaerClient:
         attempt = 0
         while True:
             attempt += 1
-            if self._before_request:
-                self._before_request()
+            hook = self._before_request
+            if hook and hook[0] == threading.get_ident():
+                hook[1]()
             try:
-                self.requests_made += 1
+                with self._counting:
+                    self.requests_made += 1
                 response = bounded_request(session=self.session, system="JAGGAER", method=method, url=url,
                                            timeout=self.timeout, limits=self.limits, **kwargs)
             except requests.RequestException as exc:
@@ -213,8 +221,9 @@ class JaggaerClient:
             delay = error.retry_after
             if delay is None:
                 delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap)
-            logger.info("JAGGAER %s %s: %s; retry %d in %.1f s", method, path, error, attempt, delay)
-            self._sleep(min(delay, self.backoff_cap))
+            # A Retry-After past the cap (an outage announced as hours) is asked again sooner.
+            wait_to_retry(system="JAGGAER", request=f"{method} {path}", error=error, attempt=attempt,
+                          max_attempts=self.max_attempts, seconds=min(delay, self.backoff_cap), sleep=self._sleep)
 
 
 def _segment(value: str) -> str:

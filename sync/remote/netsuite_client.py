@@ -6,7 +6,6 @@ a retry is always safe. Authentication (and its one renewal on a 401) belongs to
 read within a deadline and a size limit (sync/remote/answer_limits.py): one that trickles on or is too large is
 retried like a malformed one."""
 
-import logging
 import random
 import re
 import time
@@ -18,12 +17,10 @@ import requests
 
 from credentials.errors import ConnectionFailed, Problem
 from sync.remote.answer_limits import AnswerLimits, bounded_request
-from sync.remote.backoff import backoff_delay
+from sync.remote.backoff import backoff_delay, wait_to_retry
 from sync.remote.errors import NetSuiteError, bad_answer, netsuite_error, transport_error
 from sync.remote.request_gate import AccountGate
 from sync.remote.storable_text import storable_text
-
-logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000  # SuiteQL's largest page (spec section 3)
 # A slow SuiteQL page may take the whole 120 s timeout before its first byte; its body then comes quickly.
@@ -112,9 +109,10 @@ class NetSuiteClient:
                     error = netsuite_error(response)
             if not error.retryable or attempt >= self.max_attempts:
                 raise error
-            delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
-            logger.info("NetSuite %s %s: %s; retry %d in %.1f s", method, path, error, attempt, delay)
-            self._sleep(delay)
+            wait_to_retry(system="NetSuite", request=f"{method} {path}", error=error, attempt=attempt,
+                          max_attempts=self.max_attempts, sleep=self._sleep,
+                          seconds=backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap,
+                                                rng=self._rng))
 
 
 def _suiteql_page(response: requests.Response) -> dict:

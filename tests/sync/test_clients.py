@@ -95,6 +95,23 @@ def test_jaggaer_429_is_retried_after_the_seconds_it_asks_for(jaggaer):
     assert slept == [7.0]
 
 
+def test_an_outage_longer_than_the_cap_is_asked_again_after_the_cap_and_the_log_says_that_wait(jaggaer, caplog):
+    # JAGGAER in maintenance asks for 120 s; the connector asks again after its own 60 s cap, and says so.
+    jaggaer.app.add_fault(kind="maintenance", count=2, retry_after=120)
+    slept: list[float] = []
+    client = JaggaerClient(session=bearer_session(jaggaer.app.issue_access_token()), base_url=jaggaer.url,
+                           sleep=slept.append, backoff_cap=60)
+
+    with caplog.at_level("INFO", logger="sync.remote.backoff"):
+        assert client.custom_fields()
+
+    assert slept == [60.0, 60.0]
+    waits = [record.getMessage() for record in caplog.records if record.name == "sync.remote.backoff"]
+    assert len(waits) == 2, waits
+    assert waits[0].startswith("JAGGAER did not take GET ") and waits[0].endswith("waiting 60 s before try 2 of 5")
+    assert waits[1].endswith("waiting 60 s before try 3 of 5")
+
+
 @pytest.mark.django_db
 def test_without_a_configured_cap_the_integrations_own_netsuite_limit_is_used_else_two(pair, netsuite):
     assert pair.netsuite.concurrency_limit is None

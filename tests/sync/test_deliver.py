@@ -246,15 +246,21 @@ def test_an_applied_update_whose_answer_was_lost_ends_as_one_more_revision(pair,
     assert sent["revisionNumber"] == record.jaggaer_revision == 2
 
 
-def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(pair, netsuite, jaggaer):
+def batch_that_finds_6100_retired(pair, netsuite, jaggaer) -> tuple[dict, Batch]:
+    """A changed PO coded to account 8 (6100 in JAGGAER), pulled, and a batch that loaded the mappings and
+    JAGGAER's values while 6100 was inactive: it will decide that the PO waits."""
     sync_pass(pair=pair)
     jaggaer.app.set_custom_field_value(field="GLAccount", internal_name="6100", active=False)
     sync_pass(pair=pair, flows=["gl_accounts"])  # JAGGAER's values read back: 6100 inactive
     po = po_using_account(netsuite, "8")
-    netsuite.app.dataset.update_purchase_order(po["id"], memo="Mapped mid-batch")
+    netsuite.app.dataset.update_purchase_order(po["id"], memo="Changed while 6100 is retired")
     clients = Clients.for_pair(pair)
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
-    batch = Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport())
+    return po, Batch(pair=pair, flow="purchase_orders", client=clients.jaggaer, report=DeliveryReport())
+
+
+def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(pair, netsuite, jaggaer):
+    po, batch = batch_that_finds_6100_retired(pair, netsuite, jaggaer)
     # Finance saves the mapping after the batch loaded the mappings, before it records that the PO waits.
     CodingMapping.objects.create(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8", jaggaer_value="6000")
 
@@ -262,7 +268,21 @@ def test_a_mapping_saved_while_its_record_was_being_resolved_still_releases_it(p
 
     record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
     assert record.state == State.PENDING and record.next_attempt_at <= timezone.now()
-    assert record.events.first().reason == "A mapping it needs was saved meanwhile"
+    assert record.events.first().reason == "A mapping or JAGGAER value it needs arrived meanwhile"
+
+
+def test_a_jaggaer_value_stored_while_its_record_was_being_resolved_still_releases_it(pair, netsuite, jaggaer):
+    po, batch = batch_that_finds_6100_retired(pair, netsuite, jaggaer)
+    # Another worker's GL account run reads 6100 back active after the batch loaded JAGGAER's values, before it
+    # records that the PO waits: that run's release found nothing waiting yet.
+    jaggaer.app.set_custom_field_value(field="GLAccount", internal_name="6100", active=True)
+    sync_pass(pair=pair, flows=["gl_accounts"])
+
+    batch.deliver(claim(pair=pair, flow="purchase_orders", size=50))
+
+    record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
+    assert record.state == State.PENDING and record.next_attempt_at <= timezone.now()
+    assert record.events.first().reason == "A mapping or JAGGAER value it needs arrived meanwhile"
 
 
 def test_an_invoice_number_another_bill_holds_in_jaggaer_fails_naming_the_bill_and_the_fix(

@@ -18,7 +18,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from mappings.models import CodingRule, PairCodingRule
-from sync.engine.deliver import deliver_due
+from sync.engine.deliver import Deliveries
 from sync.engine.locks import LEASE
 from sync.engine.run import sync_pass
 from sync.models import FlowLock, FlowSchedule, SyncRecord, SyncRun
@@ -207,11 +207,13 @@ def test_a_scheduled_run_holds_the_lease_through_its_delivery(pair, monkeypatch)
     schedule = save_schedule(schedule=FlowSchedule(pair=pair, flow="gl_accounts", kind=Kind.INTERVAL, every_minutes=5))
     holders_while_delivering = []
 
-    def delivering(**options):
-        holders_while_delivering.append(FlowLock.objects.get(pair=pair, flow="gl_accounts").holder)
-        return deliver_due(**options)
+    finish = Deliveries.finish
 
-    monkeypatch.setattr("sync.engine.run.deliver_due", delivering)
+    def delivering(deliveries):
+        holders_while_delivering.append(FlowLock.objects.get(pair=pair, flow="gl_accounts").holder)
+        return finish(deliveries)
+
+    monkeypatch.setattr(Deliveries, "finish", delivering)
     [run] = run_scheduled_flow(schedule_id=schedule.pk)
 
     assert run.succeeded and run.delivered > 0

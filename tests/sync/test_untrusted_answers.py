@@ -266,7 +266,11 @@ def test_a_lookup_answered_without_the_object_is_not_taken_for_not_found(pair, n
 # Claims -----------------------------------------------------------------------------------------
 
 
-def test_a_slow_send_keeps_its_claim_so_no_other_process_sends_the_same_records(pair, netsuite, jaggaer, clients):
+def test_a_slow_send_keeps_its_claim_so_no_other_process_sends_the_same_records(pair, netsuite, jaggaer, clients,
+                                                                                 settings):
+    # The other process is played from inside the sender's waits, on the test's database connection: batches
+    # are sent one at a time, in this thread (test_concurrent_delivery covers claims of batches sent by threads).
+    settings.SYNC_JAGGAER_IN_FLIGHT = 1
     sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"], clients=clients)
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
     # JAGGAER in maintenance for 15 minutes: longer than a claim lasts unless it is renewed.
@@ -289,7 +293,8 @@ def test_a_slow_send_keeps_its_claim_so_no_other_process_sends_the_same_records(
 
 
 def test_a_delivery_whose_claim_another_process_took_over_is_not_recorded_by_the_first(
-        pair, netsuite, jaggaer, clients):
+        pair, netsuite, jaggaer, clients, settings):
+    settings.SYNC_JAGGAER_IN_FLIGHT = 1  # the takeover is played inside the request, on the test's connection
     sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"], clients=clients)
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
     session = jaggaer_session(connection=pair.jaggaer)

@@ -1,0 +1,111 @@
+"""JAGGAER kept busy: several delivery batches in flight at once (never more than SYNC_JAGGAER_IN_FLIGHT), each
+record still sent once and journalled once; and deliveries start while NetSuite is still being read."""
+
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from sync.engine import deliver
+from sync.engine.deliver import claim, deliver_due
+from sync.engine.pull import pull
+from sync.engine.run import Clients, sync_pass
+from sync.models import SyncAttempt, SyncRecord
+from tests.sync.helpers import netsuite_rows
+
+pytestmark = pytest.mark.django_db
+UP_TO_POS = ["gl_accounts", "classifications", "vendors", "purchase_orders"]
+
+
+def test_batches_go_out_several_at_once_within_the_limit_and_each_purchase_order_once(pair, netsuite, jaggaer,
+                                                                                     settings):
+    settings.SYNC_JAGGAER_IN_FLIGHT = 3
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    # Slow enough that a lone sender could never overlap its own requests; JAGGAER allows 4 at once.
+    jaggaer.app.configure(latency=0.3, max_in_flight=4, rate_per_second=1000)
+    jaggaer.app.reset_stats()
+
+    sync_pass(pair=pair, flows=["purchase_orders"])
+
+    stats = jaggaer.app.stats()
+    assert 1 < stats["peak_in_flight"] <= 3
+    assert jaggaer.app.counts()["rate_limited"] == 0
+    purchase_orders = netsuite_rows(netsuite, "SELECT tranid FROM transaction WHERE type = 'PurchOrd'")
+    assert sorted(jaggaer.app.purchase_orders) == sorted(row["tranid"] for row in purchase_orders)
+    records = SyncRecord.objects.filter(pair=pair, flow="purchase_orders")
+    assert Counter(records.values_list("state", flat=True)) == {SyncRecord.State.DELIVERED: len(purchase_orders)}
+    # One attempt per record in the audit: no batch was sent, or journalled, twice.
+    attempts = Counter(SyncAttempt.objects.filter(record__in=records).values_list("record_id", flat=True))
+    assert set(attempts.values()) == {1}
+
+
+def test_purchase_orders_go_out_while_later_pages_are_still_being_read(pair, netsuite, jaggaer, settings):
+    settings.SYNC_PAGE_SIZE = 20  # the sandbox's 200 purchase orders come in ten header pages
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    clients = Clients.for_pair(pair)
+    events: list[str] = []
+    lock = threading.Lock()
+    read, send = clients.netsuite.suiteql, clients.jaggaer.send_purchase_orders
+
+    def reading(*, query: str, **options: Any) -> dict:
+        with lock:
+            events.append("read")
+        return read(query=query, **options)
+
+    def sending(purchase_orders: list[dict]) -> Any:
+        with lock:
+            events.append("send")
+        return send(purchase_orders)
+
+    clients.netsuite.suiteql = reading  # type: ignore[method-assign]
+    clients.jaggaer.send_purchase_orders = sending  # type: ignore[method-assign]
+
+    sync_pass(pair=pair, flows=["purchase_orders"], clients=clients)
+
+    assert "send" in events
+    first_send = events.index("send")
+    # NetSuite was still being read after the first purchase orders went to JAGGAER.
+    assert "read" in events[first_send:]
+    assert len(jaggaer.app.purchase_orders) == len(netsuite_rows(
+        netsuite, "SELECT id FROM transaction WHERE type = 'PurchOrd'"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_out_in_threads_keep_their_claims_so_no_other_process_takes_their_records(
+        pair, netsuite, jaggaer, settings, monkeypatch):
+    settings.SYNC_JAGGAER_IN_FLIGHT = 4
+    # Claims that run out while JAGGAER answers, unless the thread that owns them renews them as it waits.
+    monkeypatch.setattr(deliver, "CLAIM_SECONDS", 1.0)
+    monkeypatch.setattr(deliver, "CLAIM_RENEW_SECONDS", 0.2)
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    clients = Clients.for_pair(pair)
+    pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
+    jaggaer.app.configure(latency=2.0, max_in_flight=4, rate_per_second=1000)
+    taken: list[SyncRecord] = []
+    done = threading.Event()
+
+    def another_process() -> None:
+        deadline = time.monotonic() + 60
+        try:
+            while not done.is_set() and time.monotonic() < deadline:
+                in_flight = list(SyncRecord.objects.exclude(claim_token="").values_list("pk", flat=True))
+                taken.extend(claim(pair=pair, flow="purchase_orders", size=50, only_ids=in_flight))
+                time.sleep(0.1)
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=another_process)
+    watcher.start()
+    try:
+        report = deliver_due(pair=pair, flow="purchase_orders", client=clients.jaggaer)
+    finally:
+        done.set()
+        watcher.join(timeout=10)
+
+    assert jaggaer.app.stats()["peak_in_flight"] > 1
+    assert taken == []
+    created = [entry["key"] for entry in jaggaer.app.received("purchase_order") if entry["status"] == "Created"]
+    assert len(created) == len(set(created)) == report.counts[SyncRecord.State.DELIVERED] > 100
