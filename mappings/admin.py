@@ -18,7 +18,12 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from credentials.models import ConnectionPair, JaggaerConnection
-from mappings.csv_files import MappingImportError, export_mappings_csv, import_mappings_csv
+from mappings.csv_files import (
+    MappingImportError,
+    export_mapping_template,
+    export_mappings_csv,
+    import_mappings_csv,
+)
 from mappings.identity import confirm_proposals, map_by_same_number
 from mappings.models import (
     CodingMapping,
@@ -202,7 +207,10 @@ def _jaggaer_refuses_value() -> Q:
 
 class CsvForm(forms.Form):
     pair = forms.ModelChoiceField(queryset=ConnectionPair.objects.select_related("netsuite", "jaggaer"))
-    file = forms.FileField(required=False, help_text="kind,netsuite_id,jaggaer_value[,valid_from,valid_to]")
+    file = forms.FileField(
+        required=False,
+        help_text="kind,netsuite_id,jaggaer_value[,netsuite_number,netsuite_name,valid_from,valid_to]",
+    )
     replace = forms.BooleanField(
         required=False, help_text="Also delete the rows of codes that are not in the file."
     )
@@ -291,7 +299,9 @@ class CodingMappingAdmin(SimpleHistoryAdmin):
         if request.method == "POST" and form.is_valid():
             pair = form.cleaned_data["pair"]
             if "export" in request.POST:
-                return self._export(pair)
+                return self._download(pair, "mappings", export_mappings_csv)
+            if "template" in request.POST:
+                return self._download(pair, "mapping-template", export_mapping_template)
             if not (self.has_add_permission(request) and self.has_change_permission(request)) or (
                 form.cleaned_data["replace"] and not self.has_delete_permission(request)
             ):
@@ -325,10 +335,10 @@ class CodingMappingAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "mappings/csv.html", context)
 
     @staticmethod
-    def _export(pair: ConnectionPair) -> HttpResponse:
+    def _download(pair: ConnectionPair, what: str, write: Callable[..., int]) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="mappings-{pair.netsuite.name}-{pair.jaggaer.name}.csv"'
-        export_mappings_csv(pair=pair, out=response)
+        response["Content-Disposition"] = f'attachment; filename="{what}-{pair.netsuite.name}-{pair.jaggaer.name}.csv"'
+        write(pair=pair, out=response)
         return response
 
 

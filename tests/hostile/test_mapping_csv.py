@@ -104,11 +104,14 @@ def test_any_text_is_imported_whole_or_refused_with_line_numbers_and_nothing_wri
             assert snapshot(pair) == before
             return
         event("imported")
-        rows = [row for row in csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)]
+        lines = [{name.strip(): (value or "").strip() for name, value in row.items()}
+                 for row in csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)]
+        # A line with neither a JAGGAER value nor dates maps nothing (a template's unmapped code).
+        rows = [key for key in lines if key["jaggaer_value"] or key.get("valid_from") or key.get("valid_to")]
         assert outcome.created + outcome.updated + outcome.unchanged == len(rows)
+        assert outcome.left_blank == len(lines) - len(rows)
         stored = {(row.kind, row.netsuite_id, row.valid_from): row.jaggaer_value
                   for row in CodingMapping.objects.filter(pair=pair, status=CodingMapping.Status.CONFIRMED)}
-        for row in rows:
-            key = {name.strip(): (value or "").strip() for name, value in row.items()}
+        for key in rows:
             valid_from = date.fromisoformat(key["valid_from"]) if key.get("valid_from") else None
             assert stored[(key["kind"], key["netsuite_id"], valid_from)] == key["jaggaer_value"]

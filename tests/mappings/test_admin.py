@@ -175,7 +175,7 @@ def test_csv_import_and_export_in_the_admin(finance_client, pair) -> None:
 
     exported = finance_client.post(CSV_URL, {"pair": pair.pk, "export": "Export"})
     assert exported["Content-Type"].startswith("text/csv")
-    assert exported.content.decode().splitlines()[1] == "gl_account,123,6100,,,"
+    assert exported.content.decode().splitlines()[1] == "gl_account,123,,,6100,,"
 
 
 def test_history_shows_who_changed_a_mapping(finance_client, pair) -> None:

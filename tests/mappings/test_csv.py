@@ -44,8 +44,8 @@ def test_export_then_import_into_an_empty_database_gives_identical_rows(pair, tm
 
     assert rows_of(pair) == exported
     header, first = out.read_text().splitlines()[:2]
-    assert header == "kind,netsuite_id,jaggaer_value,netsuite_name,valid_from,valid_to"
-    assert first == 'department,5,"CC, Sales ""EU""",,,'
+    assert header == "kind,netsuite_id,netsuite_number,netsuite_name,jaggaer_value,valid_from,valid_to"
+    assert first == 'department,5,,,"CC, Sales ""EU""",,'
 
 
 def test_the_contracts_minimal_file_imports_and_ignores_name_and_note_columns(pair) -> None:
@@ -63,7 +63,7 @@ def test_the_contracts_minimal_file_imports_and_ignores_name_and_note_columns(pa
     [
         ("gl_acount,124,6200", "line 3: unknown kind 'gl_acount' (one of gl_account, department, class, location, subsidiary)"),
         ("gl_account,12x,6200", "line 3: '12x' is not a NetSuite internal id (digits only)"),
-        ("gl_account,124,", "line 3: the JAGGAER value is empty"),
+        ("gl_account,124,,2026-01-01,", "line 3: the JAGGAER value is empty"),
         ("gl_account,123,6100-B", "line 3: duplicate of line 2 (gl_account 123 with no dates)"),
         ("department,5,CC,2026-13-01,", "line 3: valid_from '2026-13-01' is not a date (YYYY-MM-DD)"),
         ("department,5,CC,2026-05-01,2026-04-30", "line 3: valid to 2026-04-30 is before valid from 2026-05-01"),
@@ -155,7 +155,7 @@ def test_export_leaves_out_proposals(pair) -> None:
     out = io.StringIO()
 
     assert export_mappings_csv(pair=pair, out=out) == 1
-    assert out.getvalue().splitlines()[1:] == ["class,7,CL-7,Retail,,"]
+    assert out.getvalue().splitlines()[1:] == ["class,7,,Retail,CL-7,,"]
 
 
 def test_commands_need_the_pair_named_when_there_are_several(pair, tmp_path: Path) -> None:
@@ -192,8 +192,8 @@ def test_export_command_writes_to_standard_output_without_a_file(pair) -> None:
 
     call_command("export_mappings", stdout=out)
 
-    assert out.getvalue().splitlines() == ["kind,netsuite_id,jaggaer_value,netsuite_name,valid_from,valid_to",
-                                           "location,9,LOC-NYC,,,"]
+    assert out.getvalue().splitlines() == [
+        "kind,netsuite_id,netsuite_number,netsuite_name,jaggaer_value,valid_from,valid_to", "location,9,,,LOC-NYC,,"]
 
 
 def history_of(pair) -> list[tuple]:
