@@ -40,6 +40,8 @@ class SyncRecord(models.Model):
     | waiting_for_mapping (coding without a JAGGAER value; released when the mapping or value appears)
     | waiting_for_dependency (its supplier or PO is not delivered yet) | retrying (a retryable error;
     due again at next_attempt_at) | failed (permanent, or retries exhausted: needs a person).
+    A failed, retrying or waiting record that a person marks resolved (with a note, kept in its events) is
+    resolved: nobody sends it or counts it as a problem any more.
     A changed NetSuite record, a replay or a released mapping puts it back to pending."""
 
     class State(models.TextChoices):
@@ -50,6 +52,7 @@ class SyncRecord(models.Model):
         RETRYING = "retrying", "Retrying"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (unchanged)"
+        RESOLVED = "resolved", "Resolved by a person"
 
     pair = models.ForeignKey("credentials.ConnectionPair", on_delete=models.PROTECT, related_name="sync_records")
     flow = models.CharField(max_length=32, choices=Flow.choices)
@@ -345,3 +348,46 @@ class AlertIncident(models.Model):
             models.UniqueConstraint(fields=["kind", "key"], condition=models.Q(resolved_at__isnull=True),
                                     name="alert_incident_one_open"),
         ]
+
+
+class GroupReplay(models.Model):
+    """"Replay all" of one group of the error console, run by the worker (not in the web request) so that a
+    large group neither times out nor holds a web process: its progress and its outcome, as the page shows them.
+
+    Lifecycle: queued -> running -> finished | crashed (the reason in `message`). A worker that died mid-way
+    leaves it running; django-q2 hands the task out again and it goes on from `done`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        CRASHED = "crashed", "Stopped by an error"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
+    group_key = models.CharField(max_length=300, help_text="The console group replayed (one replay at a time each).")
+    cause = models.TextField(help_text="The group's cause as the console showed it.")
+    record_ids = models.JSONField(default=list, help_text="The group's records when replay was asked, in send order.")
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0, help_text="Records replayed so far.")
+    outcome = models.JSONField(
+        default=dict, blank=True, help_text="Replayed records by the state they ended in (delivered, failed ...).")
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # Two "replay all" clicks on one group queue one replay.
+            models.UniqueConstraint(fields=["group_key"], condition=models.Q(status__in=["queued", "running"]),
+                                    name="group_replay_one_at_a_time"),
+        ]
+
+    @property
+    def total(self) -> int:
+        return len(self.record_ids)
+
+    def __str__(self) -> str:
+        return f"Replay of {self.total} records ({self.get_status_display()})"

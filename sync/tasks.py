@@ -1,5 +1,6 @@
 """django-q2's entry points: each calls the one function of the module that owns the work."""
 
+from sync.operations.group_replay import run_group_replay
 from sync.triggers import schedules
 from sync.triggers.push import process_due_events, process_event
 
@@ -22,3 +23,7 @@ def run_scheduled_flow(schedule_id: int) -> None:
 
 def sweep_due_deliveries() -> None:
     schedules.sweep_due_deliveries()
+
+
+def replay_group(replay_id: int) -> None:
+    run_group_replay(replay_id=replay_id)

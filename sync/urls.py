@@ -10,6 +10,9 @@ urlpatterns = [
     re_path(r"^webhooks/netsuite/(?P<slug>[^/]+)/?$", views.netsuite_webhook, name="netsuite-webhook"),
     # The console lives beside the admin and behind its login (admin_view sends strangers to the login page).
     path("console/dashboard/", admin.site.admin_view(console_views.dashboard), name="dashboard"),
+    path("console/groups/replay/", admin.site.admin_view(console_views.replay_group), name="replay-group"),
+    path("console/groups/resolve/", admin.site.admin_view(console_views.resolve_group), name="resolve-group"),
+    path("console/replays/<int:pk>/", admin.site.admin_view(console_views.replay_progress), name="replay-progress"),
     path("console/reconciliation/", admin.site.admin_view(console_views.reconciliation), name="reconciliation"),
     path("console/refresh-references/", admin.site.admin_view(console_views.refresh_references),
          name="refresh-references"),

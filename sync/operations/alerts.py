@@ -7,6 +7,7 @@ incident with a new mail. Mail uses Django's mail settings and goes to ALERT_EMA
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -14,10 +15,11 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from credentials.models import JaggaerConnection, NetSuiteAuthMethod, NetSuiteConnection
-from sync.models import AlertIncident, FlowSchedule, SyncRecord, SyncRun
+from credentials.models import ConnectionPair, JaggaerConnection, NetSuiteAuthMethod, NetSuiteConnection
+from sync.models import AlertIncident, Flow, FlowSchedule, SyncRecord, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -165,3 +167,47 @@ def _expiring_refresh_tokens(now: datetime) -> dict[tuple[str, str], str]:
             f"{connection.refresh_token_expires_at:%Y-%m-%d %H:%M} UTC: a NetSuite administrator must consent again")
         for connection in connections
     }
+
+
+@dataclass(frozen=True)
+class ConsoleWarning:
+    """One line of the banner on every console page: what is wrong, since when, why, and where it is fixed."""
+
+    what: str
+    detail: str = ""
+    at: datetime | None = None
+    link_text: str = ""
+    link_url: str = ""
+    permission: str = ""  # the link is shown to those who have it
+
+
+def console_warnings() -> list[ConsoleWarning]:
+    """Connections whose last test failed, open alerts and flows whose last run failed, with the reason. Read
+    live, not from the alert check's schedule: a connection fixed a minute ago is not shown as failing."""
+    found = []
+    for system, model in (("NetSuite", NetSuiteConnection), ("JAGGAER", JaggaerConnection)):
+        for connection in model.objects.filter(last_test_ok=False).order_by("name"):
+            opts = model._meta
+            found.append(ConsoleWarning(
+                what=f"{system} connection {connection.name} failed its last test",
+                # The stored test result is written for people and holds no secrets (credentials.diagnosis).
+                detail=connection.last_test_result.strip().splitlines()[0][:300] if connection.last_test_result else "",
+                at=connection.last_tested_at, link_text="Open the connection",
+                link_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]),
+                permission=f"{opts.app_label}.change_{opts.model_name}"))
+    # Failed connection tests are shown above as they are now.
+    for incident in AlertIncident.objects.filter(resolved_at__isnull=True).exclude(
+            kind=Kind.CONNECTION_TEST_FAILED).order_by("opened_at"):
+        found.append(ConsoleWarning(what=incident.message.splitlines()[0][:300], at=incident.opened_at,
+                                    link_text="Alerts", link_url=reverse("admin:sync_alertincident_changelist"),
+                                    permission="sync.view_alertincident"))
+    for pair in ConnectionPair.objects.select_related("netsuite", "jaggaer").order_by("pk"):
+        for flow, label in Flow.choices:
+            run = SyncRun.objects.filter(pair=pair, flow=flow).exclude(succeeded=None).order_by("-started_at").first()
+            if run is not None and not run.succeeded:
+                query = urlencode({"flow__exact": flow, "succeeded__exact": 0})
+                found.append(ConsoleWarning(
+                    what=f"The last run of {label.lower()} ({pair}) failed", detail=run.message[:300],
+                    at=run.finished_at, link_text="Runs",
+                    link_url=f"{reverse('admin:sync_syncrun_changelist')}?{query}", permission="sync.view_syncrun"))
+    return found

@@ -1,9 +1,10 @@
-"""What the operator's console shows: per flow of each pair its last and next run, counts by state, backlog
-age and throughput; records held back grouped by what would release them; and the links that lead from a
-record to its NetSuite page, its blocking record and the mapping form. Selectors only: nothing here writes."""
+"""What the operator's console shows per flow of each pair: its last and next run, counts by state, backlog age
+and throughput; and the links that lead from a record to its NetSuite page, its blocking record and the mapping
+form. Records held back are grouped by cause in sync/operations/error_groups.py. Selectors only: nothing here
+writes."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -14,13 +15,21 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from mappings.models import CodingMapping
 from mappings.references import ReferenceIndex, dimension_fields_of
-from sync.engine.blocking import codes_blocking_records
 from sync.engine.deliver import DUE_STATES
-from sync.flows import FLOWS_IN_ORDER, flow_named
+from sync.flows import flow_named
 from sync.models import Flow, FlowSchedule, SyncAttempt, SyncRecord, SyncRun, blocker_of
 
 State = SyncRecord.State
 THROUGHPUT_HOURS = 24
+# The flows table's state columns: few enough to fit a laptop's screen, the ones that need a person first.
+PANEL_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
+    ("Failed", (State.FAILED,)),
+    ("Retrying", (State.RETRYING,)),
+    ("Waiting", (State.WAITING_FOR_MAPPING, State.WAITING_FOR_DEPENDENCY)),
+    ("Due", (State.PENDING,)),
+    ("Delivered or unchanged", (State.DELIVERED, State.SKIPPED)),
+    ("Resolved", (State.RESOLVED,)),
+]
 
 
 
@@ -40,7 +49,7 @@ def mapping_link(*, pair_id: int, kind: str, netsuite_id: str, confirmed_id: int
     return "Map it", f"{reverse('admin:mappings_codingmapping_add')}?{query}"
 
 
-def _confirmed_mappings(pair_id: int, codes: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def confirmed_mappings(pair_id: int, codes: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not codes:
         return {}
     rows = CodingMapping.objects.filter(
@@ -61,7 +70,7 @@ def missing_codes_of(record: SyncRecord) -> list[MissingCodeLink]:
     codes = set(record.missing_codings.values_list("kind", "netsuite_id"))
     references = ReferenceIndex(pair=record.pair, dimension_fields=dimension_fields_of(record.pair.jaggaer),
                                 netsuite_ids={netsuite_id for _, netsuite_id in codes})
-    confirmed = _confirmed_mappings(record.pair_id, codes)
+    confirmed = confirmed_mappings(record.pair_id, codes)
     found = []
     for kind, netsuite_id in sorted(codes):
         text, url = mapping_link(pair_id=record.pair_id, kind=kind, netsuite_id=netsuite_id,
@@ -99,9 +108,11 @@ class FlowPanel:
         return round(self.delivered_last_day / THROUGHPUT_HOURS, 1)
 
     @property
-    def states(self) -> list[tuple[str, str, int]]:
-        """(state, label, count) in lifecycle order, every state shown so that a zero reads as a zero."""
-        return [(value, label, self.counts.get(value, 0)) for value, label in State.choices]
+    def columns(self) -> list[tuple[str, str, int]]:
+        """(label, states as the record list's filter takes them, count) of each column of the flows table, what
+        needs a person first; every column shown so that a zero reads as a zero."""
+        return [(label, ",".join(states), sum(self.counts.get(state, 0) for state in states))
+                for label, states in PANEL_COLUMNS]
 
 
 def flow_panels(*, now: datetime | None = None) -> list[FlowPanel]:
@@ -134,74 +145,3 @@ def flow_panels(*, now: datetime | None = None) -> list[FlowPanel]:
                 delivered_last_day=delivered.get(key, 0),
             ))
     return panels
-
-
-@dataclass
-class StuckGroup:
-    """Records of one flow held back by one cause, and the one link that releases them all."""
-
-    pair: ConnectionPair
-    flow: str
-    cause: str
-    records: int
-    link_text: str
-    link_url: str
-    list_url: str = field(default="")
-
-    @property
-    def summary(self) -> str:
-        singular, plural = flow_named(self.flow).nouns
-        return f"{self.cause}: {self.records} {singular if self.records == 1 else plural}"
-
-
-def stuck_groups() -> list[StuckGroup]:
-    """Waiting records grouped by cause, largest group first: each unmapped code ("GL account 6100 ...
-    unmapped: 37 POs", linked to the mapping form) and each record others wait for."""
-    groups = _unmapped_groups() + _dependency_groups()
-    groups.sort(key=lambda group: (-group.records, group.cause))
-    return groups
-
-
-def _unmapped_groups() -> list[StuckGroup]:
-    by_pair: dict[int, list[tuple[str, str, str, int]]] = defaultdict(list)
-    for code in codes_blocking_records():
-        by_pair[code.pair_id].append((code.flow, code.kind, code.netsuite_id, code.records))
-    changelist = reverse("admin:sync_syncrecord_changelist")
-    groups = []
-    for pair in ConnectionPair.objects.filter(pk__in=by_pair).select_related("netsuite", "jaggaer"):
-        codes = {(kind, netsuite_id) for _, kind, netsuite_id, _ in by_pair[pair.pk]}
-        references = ReferenceIndex(pair=pair, dimension_fields=dimension_fields_of(pair.jaggaer),
-                                    netsuite_ids={netsuite_id for _, netsuite_id in codes})
-        confirmed = _confirmed_mappings(pair.pk, codes)
-        for flow, kind, netsuite_id, n in by_pair[pair.pk]:
-            text, url = mapping_link(pair_id=pair.pk, kind=kind, netsuite_id=netsuite_id,
-                                     confirmed_id=confirmed.get((kind, netsuite_id)))
-            query = urlencode({"flow__exact": flow, "missing": f"{kind}:{netsuite_id}"})
-            groups.append(StuckGroup(pair=pair, flow=flow, cause=f"{references.describe(kind, netsuite_id)} unmapped",
-                                     records=n, link_text=text, link_url=url, list_url=f"{changelist}?{query}"))
-    return groups
-
-
-def _dependency_groups() -> list[StuckGroup]:
-    rows = (
-        SyncRecord.objects.filter(state=State.WAITING_FOR_DEPENDENCY).exclude(blocked_by="")
-        .values_list("pair", "flow", "blocked_by").annotate(n=Count("id")).order_by()
-    )
-    pairs = {pair.pk: pair for pair in ConnectionPair.objects.select_related("netsuite", "jaggaer")}
-    changelist = reverse("admin:sync_syncrecord_changelist")
-    groups = []
-    for pair_id, flow, blocked_by, n in rows:
-        dep_flow, dep_id = blocker_of(blocked_by)
-        blocker = SyncRecord.objects.filter(pair_id=pair_id, flow=dep_flow, netsuite_id=dep_id).only(
-            "pk", "flow", "document_number", "netsuite_id", "label", "state").first()
-        noun = flow_named(dep_flow).nouns[0] if dep_flow in FLOWS_IN_ORDER else dep_flow
-        if blocker is None:
-            cause = f"{noun} (NetSuite id {dep_id}) not read from NetSuite yet"
-            url, text = f"{changelist}?{urlencode({'q': dep_id})}", "Look for it"
-        else:
-            cause = f"{noun} {blocker.label or blocker.document_number} {blocker.get_state_display().lower()}"
-            url, text = reverse("admin:sync_syncrecord_change", args=[blocker.pk]), "Open it"
-        groups.append(StuckGroup(pair=pairs[pair_id], flow=flow, cause=f"Waiting for {cause}", records=n,
-                                 link_text=text, link_url=url,
-                                 list_url=f"{changelist}?{urlencode({'blocked_by': blocked_by})}"))
-    return groups

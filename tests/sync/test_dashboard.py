@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sync.models import FlowSchedule, SyncRecord
-from sync.operations.dashboard import flow_panels, stuck_groups
+from sync.operations.dashboard import flow_panels
+from sync.operations.error_groups import error_groups
 from tests.sync.test_console import po_waiting_for_gl_mapping
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +22,11 @@ def test_dashboard_groups_a_stuck_po_under_its_missing_mapping_with_the_link(pai
 
     html = admin_client.get(reverse("sync:dashboard")).content.decode()
 
-    assert "GL account 6100 Office Supplies (NetSuite id 8) unmapped: 1 PO" in html
+    assert "GL account 6100 Office Supplies (NetSuite id 8) unmapped" in html and "Purchase orders (1)" in html
     add_url = reverse("admin:mappings_codingmapping_add")
     assert f'href="{add_url}?pair={pair.pk}&amp;kind=gl_account&amp;netsuite_id=8">Map it</a>' in html
-    [group] = [g for g in stuck_groups() if g.flow == "purchase_orders"]
+    [group] = error_groups()
+    assert group.summary == "GL account 6100 Office Supplies (NetSuite id 8) unmapped: 1 PO"
     listing = admin_client.get(group.list_url)
     assert [r.pk for r in listing.context["cl"].result_list] == [record.pk]
 
