@@ -6,11 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from credentials.diagnosis import check_connection
@@ -89,18 +92,26 @@ class JaggaerConnectionForm(WriteOnlySecretsForm):
         formfield_callback = _formfield
 
 
+def report_connection_test(modeladmin: admin.ModelAdmin, request: HttpRequest,
+                           connection: NetSuiteConnection | JaggaerConnection) -> None:
+    """Tests the connection and says what was checked, and what failed, as a message."""
+    report = check_connection(connection=connection)
+    if report.ok:
+        modeladmin.message_user(request, f"{connection.name}: works. Checked: {report.summary}", messages.SUCCESS)
+    else:
+        modeladmin.message_user(request, f"{connection.name}: {report.problem}. {report.summary}", messages.ERROR)
+
+
 @admin.action(description="Test connection")
 def test_connections(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     for connection in queryset:
-        report = check_connection(connection=connection)
-        if report.ok:
-            modeladmin.message_user(request, f"{connection.name}: works. Checked: {report.summary}", messages.SUCCESS)
-        else:
-            modeladmin.message_user(request, f"{connection.name}: {report.problem}. {report.summary}", messages.ERROR)
+        report_connection_test(modeladmin, request, connection)
 
 
 class ConnectionAdmin(SimpleHistoryAdmin):
     actions = [test_connections]
+    # The connection page's "Test connection" button (object tools), beside the list's action.
+    change_form_template = "admin/credentials/connection_change_form.html"
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     search_fields = ["name"]
     secret_fields: tuple[str, ...] = ()
@@ -110,6 +121,22 @@ class ConnectionAdmin(SimpleHistoryAdmin):
     def stored_secrets(self, obj: NetSuiteConnection | JaggaerConnection) -> str:
         stored = [obj._meta.get_field(name).verbose_name for name in self.secret_fields if getattr(obj, name)]
         return ", ".join(stored) if stored else "none"
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        return [
+            path("<path:object_id>/test/", self.admin_site.admin_view(require_POST(self.test_connection_view)),
+                 name=f"{opts.app_label}_{opts.model_name}_test"),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        connection = get_object_or_404(self.model, pk=object_id)
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        report_connection_test(self, request, connection)
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]))
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)

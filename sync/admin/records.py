@@ -11,8 +11,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -21,6 +22,20 @@ from credentials.models import ConnectionPair
 from sync.engine.decide import Preview, preview
 from sync.models import AlertIncident, SyncAttempt, SyncEvent, SyncRecord, SyncRun, WebhookEvent
 from sync.operations.dashboard import blocking_record, missing_codes_of, netsuite_url
+from sync.operations.record_view import (
+    ACTION_WORDS,
+    STATE_WORDS,
+    TRIGGER_WORDS,
+    UNCHANGED_WARNING,
+    moment,
+    number_search,
+    payload_summary,
+    record_view,
+    summary_of,
+    unchanged_since_failure,
+    words_for,
+    zone_named,
+)
 from sync.operations.replay import not_delivered, replay
 
 State = SyncRecord.State
@@ -29,6 +44,19 @@ REPLAY_PREVIEW_LIMIT = 50
 
 # The admin index links to the dashboard and reconciliation pages (the template adds one box to Django's own).
 admin.site.index_template = "admin/sync/index.html"
+# Django's "View site" link goes to "/", which nothing serves: the console's dashboard is this site.
+admin.site.site_url = reverse_lazy("sync:dashboard")
+# The browser's time zone, reported by templates/admin/sync/syncrecord/user_time_zone.html.
+TIME_ZONE_COOKIE = "tz"
+
+
+def in_users_time_zone(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Renders the page with times in the reader's time zone. Rendering happens here, not after the view
+    returns, because the zone is only active inside this block."""
+    if isinstance(response, TemplateResponse) and not response.is_rendered:
+        with timezone.override(zone_named(request.COOKIES.get(TIME_ZONE_COOKIE))):
+            response.render()
+    return response
 
 
 class ReadOnlyMixin:
@@ -51,13 +79,31 @@ def folded_json(summary: str, value: Any) -> str:
     return format_html("<details><summary>{}</summary>{}</details>", summary, pretty_json(value))
 
 
-class SyncAttemptInline(ReadOnlyMixin, admin.TabularInline):
-    model = SyncAttempt
+class AuditInline(ReadOnlyMixin, admin.TabularInline):
+    """A log table of the record page, with headings and the users' words."""
+
     extra = 0
-    fields = ("started_at", "action", "state_after", "message", "sent", "answer")
+    template = "admin/sync/syncrecord/audit_inline.html"
+
+
+class SyncAttemptInline(AuditInline):
+    model = SyncAttempt
+    fields = ("when", "what_was_done", "outcome", "message", "sent", "answer")
     readonly_fields = fields
     ordering = ("-started_at", "-id")
     verbose_name_plural = "attempts (newest first): what was sent and what came back"
+
+    @admin.display(description="when")
+    def when(self, attempt: SyncAttempt) -> str:
+        return moment(attempt.started_at)
+
+    @admin.display(description="what was done")
+    def what_was_done(self, attempt: SyncAttempt) -> str:
+        return words_for(ACTION_WORDS, attempt.action)
+
+    @admin.display(description="outcome")
+    def outcome(self, attempt: SyncAttempt) -> str:
+        return words_for(STATE_WORDS, attempt.state_after)
 
     @admin.display(description="what was sent")
     def sent(self, attempt: SyncAttempt) -> str:
@@ -71,13 +117,28 @@ class SyncAttemptInline(ReadOnlyMixin, admin.TabularInline):
         return folded_json(head, attempt.result) if attempt.result else head
 
 
-class SyncEventInline(ReadOnlyMixin, admin.TabularInline):
+class SyncEventInline(AuditInline):
     model = SyncEvent
-    extra = 0
-    fields = ("at", "from_state", "to_state", "reason", "actor")
+    fields = ("when", "from_what", "to_what", "reason", "who")
     readonly_fields = fields
     ordering = ("-at", "-id")
     verbose_name_plural = "state changes (newest first)"
+
+    @admin.display(description="when")
+    def when(self, event: SyncEvent) -> str:
+        return moment(event.at)
+
+    @admin.display(description="from")
+    def from_what(self, event: SyncEvent) -> str:
+        return words_for(STATE_WORDS, event.from_state) or "—"
+
+    @admin.display(description="to")
+    def to_what(self, event: SyncEvent) -> str:
+        return words_for(STATE_WORDS, event.to_state)
+
+    @admin.display(description="who asked")
+    def who(self, event: SyncEvent) -> str:
+        return event.actor or "The connector"
 
 
 class LastChangedFilter(admin.SimpleListFilter):
@@ -107,6 +168,23 @@ class LastChangedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def words_filter(field_name: str, words: dict[str, str]) -> type[admin.SimpleListFilter]:
+    """A filter on a column of internal values, offered in the users' words. Its parameter is Django's own
+    (`state__exact`), which links from elsewhere (the dashboard) use."""
+
+    class WordsFilter(admin.SimpleListFilter):
+        title = field_name
+        parameter_name = f"{field_name}__exact"
+
+        def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+            return list(words.items())
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            return queryset.filter(**{field_name: self.value()}) if self.value() else queryset
+
+    return WordsFilter
+
+
 class MissingCodeFilter(admin.SimpleListFilter):
     """Records waiting for one NetSuite code ("kind:NetSuite id"): where the dashboard's groups lead."""
 
@@ -128,10 +206,11 @@ class MissingCodeFilter(admin.SimpleListFilter):
 
 @admin.register(SyncRecord)
 class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("document_number", "flow", "state", "label", "short_error", "attempts", "next_attempt_at",
-                    "updated_at")
-    list_filter = ("flow", "state", "last_error_kind", LastChangedFilter, MissingCodeFilter)
-    # PO or bill number (tranId), account number or vendor name; vendor and record ids exactly.
+    list_display = ("document_number", "flow", "state_words", "document_date", "amount", "vendor", "short_error",
+                    "attempts", "next_try", "last_changed")
+    list_filter = ("flow", words_filter("state", STATE_WORDS), "last_error_kind", LastChangedFilter, MissingCodeFilter)
+    # PO or bill number (tranId), account number or vendor name; vendor and record ids exactly; a number also
+    # finds the documents of that amount or with a line on that GL account (get_search_results).
     search_fields = ("document_number", "label", "=netsuite_id", "=netsuite_entity")
     list_select_related = ("pair",)
     show_full_result_count = False
@@ -140,27 +219,36 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ordering = ("-updated_at",)
     change_list_template = "admin/sync/syncrecord/change_list.html"
     fieldsets = (
-        (None, {"fields": ("state", "why_it_waits", "netsuite_link", "pair", "flow", "netsuite_id",
-                           "document_number", "label", "netsuite_entity")}),
+        (None, {"fields": ("state_words", "why_it_waits", "netsuite_link", "pair", "flow", "netsuite_id",
+                           "document_number", "vendor", "netsuite_entity")}),
+        ("What it is", {"fields": ("document_date", "amount", "lines")}),
         ("Last error", {"fields": ("last_error_kind", "last_error_code", "last_error_message", "attempts",
-                                   "next_attempt_at", "outcome_unknown")}),
-        ("In JAGGAER", {"fields": ("jaggaer_id", "jaggaer_revision", "delivered_at", "payload_view")}),
+                                   "next_try", "outcome_unknown")}),
+        ("In JAGGAER", {"fields": ("jaggaer_id", "jaggaer_revision", "delivered", "payload_view")}),
         ("From NetSuite", {"classes": ("collapse",), "fields": (
             "netsuite_last_modified", "deleted_in_netsuite", "source_view")}),
     )
-    readonly_fields = ("pair", "flow", "netsuite_id", "document_number", "netsuite_entity", "label", "state",
-                       "last_error_kind", "last_error_code", "last_error_message", "attempts", "next_attempt_at",
-                       "netsuite_last_modified", "deleted_in_netsuite", "jaggaer_id", "jaggaer_revision",
-                       "delivered_at", "outcome_unknown", "payload_view", "source_view", "why_it_waits",
-                       "netsuite_link")
+    readonly_fields = ("pair", "flow", "netsuite_id", "document_number", "netsuite_entity", "vendor", "state_words",
+                       "document_date", "amount", "lines", "last_error_kind", "last_error_code",
+                       "last_error_message", "attempts", "next_try", "netsuite_last_modified", "deleted_in_netsuite",
+                       "jaggaer_id", "jaggaer_revision", "delivered", "outcome_unknown", "payload_view",
+                       "source_view", "why_it_waits", "netsuite_link")
     inlines = [SyncAttemptInline, SyncEventInline]
     actions = ["replay_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRecord]:
         queryset = super().get_queryset(request)
         if request.resolver_match and not request.resolver_match.url_name.endswith("change"):
-            queryset = queryset.defer("source", "payload")
+            # The list reads a document's date, amount and currency from its source, not the whole of it.
+            queryset = queryset.defer("payload")
         return queryset
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return in_users_time_zone(request, super().changelist_view(request, extra_context))
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        return in_users_time_zone(request, super().change_view(request, object_id, form_url, extra_context))
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[SyncRecord],
                            search_term: str) -> tuple[QuerySet[SyncRecord], bool]:
@@ -172,7 +260,7 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
         match = Q(document_number__icontains=term) | Q(label__icontains=term)
         if term.isdigit():
             match |= Q(netsuite_id=term) | Q(netsuite_entity=term)
-        return queryset.filter(match), False
+        return queryset.filter(match | (number_search(term) or Q(pk__in=[]))), False
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -183,6 +271,41 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="why")
     def short_error(self, record: SyncRecord) -> str:
         return record.last_error_message[:120]
+
+    @admin.display(description="state", ordering="state")
+    def state_words(self, record: SyncRecord) -> str:
+        return words_for(STATE_WORDS, record.state)
+
+    @admin.display(description="date")
+    def document_date(self, record: SyncRecord) -> str:
+        day = summary_of(record).document_date
+        return f"{day.day} {day:%b %Y}" if day else ""
+
+    @admin.display(description="amount")
+    def amount(self, record: SyncRecord) -> str:
+        return summary_of(record).amount_text
+
+    @admin.display(description="vendor or name")
+    def vendor(self, record: SyncRecord) -> str:
+        summary = summary_of(record)
+        return summary.vendor or " ".join(part for part in (summary.number, summary.name) if part)
+
+    @admin.display(description="lines")
+    def lines(self, record: SyncRecord) -> str:
+        return render_to_string("admin/sync/syncrecord/lines.html",
+                                {"summary": record_view(record), "with_problems": True})
+
+    @admin.display(description="next try", ordering="next_attempt_at")
+    def next_try(self, record: SyncRecord) -> str:
+        return moment(record.next_attempt_at)
+
+    @admin.display(description="last changed", ordering="updated_at")
+    def last_changed(self, record: SyncRecord) -> str:
+        return moment(record.updated_at)
+
+    @admin.display(description="delivered")
+    def delivered(self, record: SyncRecord) -> str:
+        return moment(record.delivered_at)
 
     @admin.display(description="last payload")
     def payload_view(self, record: SyncRecord) -> str:
@@ -217,7 +340,7 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
                                blocker, blocker.get_state_display())
         if record.state == State.RETRYING:
             return format_html("{} Tried again by itself at {}.", record.last_error_message,
-                               record.next_attempt_at or "the next sync")
+                               moment(record.next_attempt_at) or "the next sync")
         if record.state == State.FAILED:
             return format_html("{} It needs a person: fix the cause, then replay it.", record.last_error_message)
         if record.state == State.PENDING:
@@ -270,21 +393,24 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
                               messages.ERROR if record.state == SyncRecord.State.FAILED else messages.WARNING)
 
     def _preview_page(self, request: HttpRequest, queryset: QuerySet[SyncRecord], *, title: str,
-                      hidden: list[tuple[str, str]], form_action: str, cancel_url: str = "") -> TemplateResponse:
+                      hidden: list[tuple[str, str]], form_action: str, cancel_url: str = "") -> HttpResponse:
         total = queryset.count()
-        chosen = list(SyncRecord.objects.filter(pk__in=queryset.values("pk")).order_by("pk")[:REPLAY_PREVIEW_LIMIT])
-        return TemplateResponse(request, "admin/sync/syncrecord/replay_preview.html", {
+        chosen = list(SyncRecord.objects.filter(pk__in=queryset.values("pk")).select_related(
+            "pair__jaggaer").order_by("pk")[:REPLAY_PREVIEW_LIMIT])
+        return in_users_time_zone(request, TemplateResponse(request, "admin/sync/syncrecord/replay_preview.html", {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": title,
             "total": total,
             "previews": [{"record": item.record, "reason": item.reason,
+                          "summary": payload_summary(item.record, item.payload),
+                          "warning": UNCHANGED_WARNING if unchanged_since_failure(item.record, item.payload) else "",
                           "payload": json.dumps(item.payload, indent=2, ensure_ascii=False) if item.payload else ""}
                          for item in replay_previews(chosen)],
             "hidden": hidden,
             "form_action": form_action,
             "cancel_url": cancel_url or reverse("admin:sync_syncrecord_changelist"),
-        })
+        }))
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sync.replay_syncrecord")
@@ -307,10 +433,25 @@ def replay_previews(records: list[SyncRecord]) -> list[Preview]:
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("flow", "trigger", "started_at", "finished_at", "succeeded", "records_read", "records_changed",
+    list_display = ("flow", "started_by", "started", "finished", "succeeded", "records_read", "records_changed",
                     "delivered", "netsuite_requests", "jaggaer_requests", "message")
-    list_filter = ("flow", "trigger", "succeeded")
+    list_filter = ("flow", words_filter("trigger", TRIGGER_WORDS), "succeeded")
     show_full_result_count = False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return in_users_time_zone(request, super().changelist_view(request, extra_context))
+
+    @admin.display(description="started by", ordering="trigger")
+    def started_by(self, run: SyncRun) -> str:
+        return words_for(TRIGGER_WORDS, run.trigger)
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run: SyncRun) -> str:
+        return moment(run.started_at)
+
+    @admin.display(description="finished", ordering="finished_at")
+    def finished(self, run: SyncRun) -> str:
+        return moment(run.finished_at)
 
 
 class RateLimitedFilter(admin.SimpleListFilter):

@@ -41,8 +41,8 @@ def release_a_stuck_po_and_preview_a_replay(*, base_url: str, page: Page, pair, 
     page.goto(f"{base_url}/admin/")
     page.get_by_role("link", name="Sync dashboard").click()
 
-    group = page.locator("#stuck-groups tbody tr", has_text="GL account 6100 Office Supplies (NetSuite id 8) unmapped")
-    assert group.locator(".cause").inner_text() == "GL account 6100 Office Supplies (NetSuite id 8) unmapped: 1 PO"
+    group = page.locator("#error-groups tbody tr", has_text="GL account 6100 Office Supplies (NetSuite id 8) unmapped")
+    assert group.locator(".flows").inner_text() == "Purchase orders (1)"
     group.get_by_role("link", name="Map it").click()
 
     prefilled = {name: page.input_value(f"#id_{name}") for name in ("pair", "kind", "netsuite_id")}
@@ -59,7 +59,7 @@ def release_a_stuck_po_and_preview_a_replay(*, base_url: str, page: Page, pair, 
     assert jaggaer.app.purchase_orders[record.document_number]["poHeader"]["notes"] == "Recoded after the GL clean-up"
 
     page.goto(f"{base_url}/console/dashboard/")
-    assert "Nothing is waiting for a mapping or for another record." in page.inner_text("#content-main")
+    assert "Nothing is waiting: no record has failed" in page.inner_text("#content-main")
 
     writes = len(jaggaer.app.received("purchase_order"))
     page.goto(f"{base_url}/admin/sync/syncrecord/?q={record.document_number}&flow__exact=purchase_orders")
@@ -69,6 +69,7 @@ def release_a_stuck_po_and_preview_a_replay(*, base_url: str, page: Page, pair, 
 
     preview = page.locator("#replay-preview tbody tr", has_text=record.document_number)
     assert "Would send as update" in preview.locator(".outcome").inner_text()
+    preview.locator(".payload-details summary").click()  # the JSON is folded away under the business summary
     payload = preview.locator(".payload").inner_text()
     assert f'"poNumber": "{record.document_number}"' in payload and '"GLAccount"' in payload
     assert len(jaggaer.app.received("purchase_order")) == writes
