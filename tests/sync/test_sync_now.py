@@ -75,3 +75,19 @@ def test_sync_status_json_counts_records_per_flow_and_state(pair, netsuite, jagg
     assert status["flows"]["gl_accounts"]["delivered"] == len(accounts)
     assert sum(status["flows"]["gl_accounts"].values()) == len(accounts)
     assert status["flows"]["purchase_orders"] == {state: 0 for state in SyncRecord.State.values}
+
+
+def test_sync_now_during_a_jaggaer_outage_says_it_waits_and_how_long_then_delivers(pair, netsuite, jaggaer, caplog):
+    call_command("sync_now", flow=["gl_accounts", "classifications", "vendors"])
+    # JAGGAER's maintenance answers the first purchase order batch with 503 and Retry-After: 1.
+    jaggaer.app.add_fault(kind="maintenance", retry_after=1, count=1, path="/j1p/api/public/jp/v1/purchaseorders",
+                          method="POST")
+
+    with caplog.at_level("INFO", logger="sync"):
+        call_command("sync_now", flow=["purchase_orders"])
+
+    waits = [record.getMessage() for record in caplog.records if "waiting" in record.getMessage()]
+    assert len(waits) == 1 and waits[0].startswith("JAGGAER did not take POST "), waits
+    assert waits[0].endswith("waiting 1 s before try 2 of 5")
+    assert len(jaggaer.app.purchase_orders) == len(netsuite_rows(netsuite, "SELECT id FROM transaction "
+                                                                           "WHERE type = 'PurchOrd'"))
