@@ -112,6 +112,7 @@ class ConnectionAdmin(SimpleHistoryAdmin):
     actions = [test_connections]
     # The connection page's "Test connection" button (object tools), beside the list's action.
     change_form_template = "admin/credentials/connection_change_form.html"
+    change_list_template = "admin/credentials/connection_change_list.html"  # messages that keep the name as typed
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     search_fields = ["name"]
     secret_fields: tuple[str, ...] = ()

@@ -28,6 +28,7 @@ from sync.operations.record_view import (
     TRIGGER_WORDS,
     UNCHANGED_WARNING,
     moment,
+    netsuite_moment,
     number_search,
     payload_summary,
     record_view,
@@ -107,7 +108,7 @@ class SyncAttemptInline(AuditInline):
 
     @admin.display(description="what was sent")
     def sent(self, attempt: SyncAttempt) -> str:
-        return folded_json(f"{attempt.action} payload", attempt.request) if attempt.request else "—"
+        return folded_json("show what was sent", attempt.request) if attempt.request else "—"
 
     @admin.display(description="what came back")
     def answer(self, attempt: SyncAttempt) -> str:
@@ -223,18 +224,25 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
                            "document_number", "vendor", "netsuite_entity")}),
         ("What it is", {"fields": ("document_date", "amount", "lines")}),
         ("Last error", {"fields": ("last_error_kind", "last_error_code", "last_error_message", "attempts",
-                                   "next_try", "outcome_unknown")}),
-        ("In JAGGAER", {"fields": ("jaggaer_id", "jaggaer_revision", "delivered", "payload_view")}),
+                                   "next_try", "last_send")}),
+        ("In JAGGAER", {"fields": ("jaggaer_key", "accepted_revision", "delivered", "payload_view")}),
         ("From NetSuite", {"classes": ("collapse",), "fields": (
-            "netsuite_last_modified", "deleted_in_netsuite", "source_view")}),
+            "changed_in_netsuite", "deleted_in_netsuite_words", "source_view")}),
     )
     readonly_fields = ("pair", "flow", "netsuite_id", "document_number", "netsuite_entity", "vendor", "state_words",
                        "document_date", "amount", "lines", "last_error_kind", "last_error_code",
-                       "last_error_message", "attempts", "next_try", "netsuite_last_modified", "deleted_in_netsuite",
-                       "jaggaer_id", "jaggaer_revision", "delivered", "outcome_unknown", "payload_view",
+                       "last_error_message", "attempts", "next_try", "changed_in_netsuite", "deleted_in_netsuite_words",
+                       "jaggaer_key", "accepted_revision", "delivered", "last_send", "payload_view",
                        "source_view", "why_it_waits", "netsuite_link")
     inlines = [SyncAttemptInline, SyncEventInline]
     actions = ["replay_selected"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: SyncRecord | None = None) -> list[tuple[str | None, dict]]:
+        """An unknown outcome of the last send is said only when there is one: a "no" there reads as an error."""
+        if obj is not None and obj.outcome_unknown:
+            return list(self.fieldsets)
+        return [(title, {**options, "fields": tuple(field for field in options["fields"] if field != "last_send")})
+                for title, options in self.fieldsets]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRecord]:
         queryset = super().get_queryset(request)
@@ -305,7 +313,27 @@ class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="delivered")
     def delivered(self, record: SyncRecord) -> str:
-        return moment(record.delivered_at)
+        return moment(record.delivered_at) or "—"
+
+    @admin.display(description="last send")
+    def last_send(self, record: SyncRecord) -> str:
+        return "Unknown whether JAGGAER applied the last send: it is looked up in JAGGAER before it is sent again."
+
+    @admin.display(description="JAGGAER id")
+    def jaggaer_key(self, record: SyncRecord) -> str:
+        return record.jaggaer_id or "—"
+
+    @admin.display(description="JAGGAER revision")
+    def accepted_revision(self, record: SyncRecord) -> str:
+        return "—" if record.jaggaer_revision is None else str(record.jaggaer_revision)
+
+    @admin.display(description="last changed in NetSuite")
+    def changed_in_netsuite(self, record: SyncRecord) -> str:
+        return netsuite_moment(record)
+
+    @admin.display(description="deleted in NetSuite")
+    def deleted_in_netsuite_words(self, record: SyncRecord) -> str:
+        return "Yes" if record.deleted_in_netsuite else "No"
 
     @admin.display(description="last payload")
     def payload_view(self, record: SyncRecord) -> str:

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from mappings.models import CodingKind, NetSuiteReference
+from mappings.models import CodingKind, JaggaerValue, NetSuiteReference
 from mappings.references import ReferenceIndex, dimension_fields_of
 from mappings.resolution import CodingResolver, LineCoding
 from sync.models import ErrorKind, Flow, SyncAttempt, SyncRecord
@@ -79,6 +79,18 @@ def moment(value: datetime | None) -> str:
         return ""
     local = timezone.localtime(value)
     return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def netsuite_moment(record: SyncRecord) -> str:
+    """When NetSuite last changed the record, said as `moment` says times: NetSuite writes it without a zone,
+    in the account's time zone (the connection's `timezone`); a value it wrote otherwise is shown as written."""
+    try:
+        written = datetime.fromisoformat(record.netsuite_last_modified)
+    except ValueError:
+        return record.netsuite_last_modified
+    if timezone.is_naive(written):
+        written = written.replace(tzinfo=zone_named(record.pair.netsuite.timezone))
+    return moment(written)
 
 
 # Amounts ----------------------------------------------------------------------------------------------
@@ -252,16 +264,19 @@ def payload_summary(record: SyncRecord, payload: dict | None) -> Summary:
         return Summary()
     if record.flow in DOCUMENT_FLOWS:
         fields = dimension_fields_of(record.pair.jaggaer)
+        account_field, cost_center_field = fields[CodingKind.GL_ACCOUNT], fields[CodingKind.DEPARTMENT]
         header = payload.get("poHeader") or payload.get("header") or {}
         total = header.get("total") or {}
+        coded = [(line, _custom_values(line)) for line in document_lines(payload)]
+        named = _jaggaer_names(record, {(field, value) for _, values in coded for field, value in values.items()
+                                        if field in (account_field, cost_center_field)})
         lines = []
-        for line in document_lines(payload):
-            values = _custom_values(line)
+        for line, values in coded:
             price, quantity = as_decimal((line.get("unitPrice") or {}).get("value")), as_decimal(line.get("quantity"))
             lines.append(LineView(
                 number=str(line.get("lineNumber", "")), description=str(line.get("description", "")),
-                account=values.get(fields[CodingKind.GL_ACCOUNT], ""),
-                cost_center=values.get(fields[CodingKind.DEPARTMENT], ""),
+                account=named.get((account_field, values.get(account_field, "")), ""),
+                cost_center=named.get((cost_center_field, values.get(cost_center_field, "")), ""),
                 amount=price * quantity if price is not None and quantity is not None else None,
                 currency=str((line.get("unitPrice") or {}).get("currency") or "")))
         supplier = (header.get("supplier") or {}).get("supplierNumber", "")
@@ -273,6 +288,19 @@ def payload_summary(record: SyncRecord, payload: dict | None) -> Summary:
         return Summary(name=str(payload.get("name", "")), number=str(payload.get("supplierNumber", "")))
     value = payload.get("value") or {}
     return Summary(name=str(value.get("description", "")), number=str(value.get("internalName", "")))
+
+
+def _jaggaer_names(record: SyncRecord, values: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(field, internalName) -> "6000 Operating Expenses": a JAGGAER value with the description JAGGAER lists
+    for it (as last read), so that a preview reads like the record page; a value never listed stays bare."""
+    found = {key: key[1] for key in values}
+    rows = JaggaerValue.objects.filter(field__connection_id=record.pair.jaggaer_id,
+                                       field__name__in={field for field, _ in values},
+                                       internal_name__in={value for _, value in values})
+    for field_name, internal_name, description in rows.values_list("field__name", "internal_name", "description"):
+        if (field_name, internal_name) in found:
+            found[(field_name, internal_name)] = f"{internal_name} {description}".strip()
+    return found
 
 
 def unchanged_since_failure(record: SyncRecord, payload: dict | None) -> bool:
