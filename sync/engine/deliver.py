@@ -7,10 +7,11 @@ returnCode delivered nothing. A send whose outcome is unknown (timeout, dropped 
 up in JAGGAER before anything is sent again, and a DUPLICATE for our own content counts as delivered."""
 
 import logging
+import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from django.utils import timezone
 from credentials.models import ConnectionPair
 from credentials.tokens import TokenNeedsRenewal, from_memory_only
 from mappings.models import CodingKind
-from mappings.resolution import CodingResolver
+from mappings.resolution import CodingResolver, MissingCode
 from sync.engine.decide import Decider, Hold, Send, decide
 from sync.engine.journal import Delivery, Try, held, make_due, write_deliveries, write_lost_claim, write_outcome
 from sync.engine.locks import extend_lease
@@ -67,6 +68,20 @@ def _errors_words(result: ItemResult) -> str:
 
 def _delivered_words(result: ItemResult) -> str:
     return {"Unchanged": "JAGGAER already had this content"}.get(result.status, f"{result.status} in JAGGAER")
+
+
+# JAGGAER's words for a value it does not have or holds inactive (contract section 2).
+_REFUSED_VALUE = re.compile(r"No custom field found for (?P<field>\S+) value '(?P<value>.*)'")
+
+
+def _codes_behind_refused_values(built: Built, result: ItemResult) -> list[MissingCode]:
+    """The NetSuite codes that were coded to the values JAGGAER refused: what the record now waits for. A
+    message that names no value leaves the record waiting for its next try alone."""
+    refused = {(found["field"], found["value"]) for error in result.errors
+               if (found := _REFUSED_VALUE.search(error.message))}
+    return [MissingCode(kind=code.kind, netsuite_id=code.netsuite_id,
+                        message=f"JAGGAER refused {code.field} value '{code.value}'")
+            for code in built.coded if (code.field, code.value) in refused]
 
 
 def _with_carried(record: SyncRecord, fields: dict[str, object]) -> dict[str, object]:
@@ -166,6 +181,7 @@ class Deliveries:
     def pump(self) -> None:
         """Records what came back and starts due batches while requests are free; never waits for JAGGAER."""
         self._collect(block=False)
+        self._keep_claims()  # a pull between two pumps may take long (NetSuite's retries)
         self._start_due()
 
     def finish(self) -> DeliveryReport:
@@ -206,8 +222,7 @@ class Deliveries:
                 if not block:
                     return
                 wait([first.sending], timeout=CLAIM_RENEW_SECONDS / 4)
-                for waiting in self.in_flight:
-                    waiting.batch.keep_claim()
+                self._keep_claims()
                 continue
             with self._released_when_failed(first):
                 sent = first.sending.result() if first.sending is not None else []
@@ -217,6 +232,10 @@ class Deliveries:
                     sent = [entry for entry in sent if entry.group not in redo] + self._send_here(first, redo)
                 self._complete(first, sent)
             block = False
+
+    def _keep_claims(self) -> None:
+        for waiting in self.in_flight:
+            waiting.batch.keep_claim()
 
     def _send_here(self, started: _InFlight, groups: list[list["Send"]] | None = None) -> list[Sent]:
         with self.client.calling_first(started.batch.keep_claim):
@@ -456,7 +475,8 @@ class Batch:
             self._attempted(State.PENDING, f"{message} (JAGGAER has revision {record.jaggaer_revision}): "
                             "sending the next revision", retry_now=True, **common)
         elif codes == {"UNKNOWN_CUSTOM_FIELD_VALUE"}:
-            self._attempted(State.WAITING_FOR_MAPPING, message, kind=ErrorKind.MAPPING, **common)
+            self._attempted(State.WAITING_FOR_MAPPING, message, kind=ErrorKind.MAPPING,
+                            missing=_codes_behind_refused_values(entry.built, result), **common)
         elif codes and codes <= {"UNKNOWN_SUPPLIER", "UNKNOWN_PO", "UNKNOWN_CUSTOM_FIELD_VALUE"}:
             self._attempted(State.WAITING_FOR_DEPENDENCY, message, kind=ErrorKind.DEPENDENCY, **common)
         else:
@@ -488,7 +508,8 @@ class Batch:
 
     def _attempted(self, to_state: str, message: str, *, entry: Send, started: float, code: str, kind: str = "",
                    result: ItemResult | None = None, http_status: int | None = 200, retry_now: bool = False,
-                   retry_after: float | None = None, action: str = "") -> None:
+                   retry_after: float | None = None, action: str = "",
+                   missing: Iterable[MissingCode] = ()) -> None:
         record = entry.record
         attempts = record.attempts + 1
         if to_state in (State.RETRYING, State.PENDING) and attempts >= settings.SYNC_MAX_ATTEMPTS:
@@ -500,7 +521,7 @@ class Batch:
             next_attempt_at=None if to_state == State.FAILED else next_at))
         if write_outcome(record=record, claim_token=self.claim_token, to_state=to_state, reason=message, code=code,
                          attempt=self._try(entry, started, result=result, http_status=http_status, action=action),
-                         **fields):
+                         missing=missing, **fields):
             self.report.count(to_state)
 
     def _settle(self, record: SyncRecord, to_state: str, reason: str, *, built: Built, hold: Hold | None = None,
@@ -558,8 +579,10 @@ class Batch:
         resolver = CodingResolver(pair=self.pair, dimension_fields=self.decider.dimension_fields)
         today = timezone.localdate()
         blocked = MissingCoding.objects.filter(record__in=waiting).values_list("record_id", "kind", "netsuite_id")
+        # Only codes this batch found missing: one JAGGAER refused was resolved here, and still would be.
         released = {record_id for record_id, kind, netsuite_id in blocked
-                    if resolver.resolves(CodingKind(kind), netsuite_id, on=today)}
+                    if resolver.resolves(CodingKind(kind), netsuite_id, on=today)
+                    and not self.decider.resolver.resolves(CodingKind(kind), netsuite_id, on=today)}
         if released:
             make_due(records=SyncRecord.objects.filter(pk__in=released, state=State.WAITING_FOR_MAPPING),
                      reason="A mapping or JAGGAER value it needs arrived meanwhile")

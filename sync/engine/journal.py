@@ -277,7 +277,8 @@ def write_deliveries(deliveries: list[Delivery]) -> None:
         for delivery in deliveries
     ])
     # The rows are locked by the caller's claim check: their sources cannot change before this commits.
-    sources = dict(SyncRecord.objects.filter(pk__in=[d.record.pk for d in deliveries]).values_list("pk", "source_sha256"))
+    now_in_netsuite = {pk: (digest, deleted) for pk, digest, deleted in SyncRecord.objects.filter(
+        pk__in=[d.record.pk for d in deliveries]).values_list("pk", "source_sha256", "deleted_in_netsuite")}
     events = []
     settled: list[SyncRecord] = []
     for delivery, attempt in zip(deliveries, attempts, strict=True):
@@ -289,8 +290,9 @@ def write_deliveries(deliveries: list[Delivery]) -> None:
         record.payload = delivery.attempt.request
         record.in_jaggaer, record.outcome_unknown, record.claimed_until, record.claim_token = True, False, None, ""
         # Only a record whose NetSuite source is still the one that was sent becomes delivered; one that a pull
-        # or a push changed meanwhile keeps what JAGGAER has and stays due, to send the newer content.
-        if sources.get(record.pk) == record.source_sha256:
+        # or a push changed, or deleted, meanwhile keeps what JAGGAER has and stays due, to send the newer
+        # content or the cancellation.
+        if now_in_netsuite.get(record.pk) == (record.source_sha256, record.deleted_in_netsuite):
             events.append(SyncEvent(record=record, at=now, from_state=record.state, to_state=State.DELIVERED,
                                     reason=attempt.message, attempt=attempt))
             record.state = State.DELIVERED

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from mappings.models import CodingKind
-from mappings.resolution import CodingResolver, LineCoding, MissingCode, Resolution
+from mappings.resolution import CodingResolver, LineCoding, MissingCode, Resolution, ResolvedCode
 from sync.engine.paging import PullContext, Stream
 from sync.models import Flow, SyncRecord
 from sync.remote.errors import SourceDataError
@@ -42,6 +42,9 @@ class Built:
     missing: list[MissingCode] = field(default_factory=list)
     depends_on: list[tuple[str, str]] = field(default_factory=list)  # (flow, NetSuite id) delivered first
     mappings_used: list[tuple[int, int | None]] = field(default_factory=list)
+    # The NetSuite codes behind each JAGGAER value the object names: when JAGGAER refuses a value, the record
+    # waits for those codes, and a mapping saved for one of them releases it.
+    coded: list[ResolvedCode] = field(default_factory=list)
     problem: str = ""  # NetSuite data we cannot send: the record fails with this reason
     cancel: bool = False  # deleted or rejected in NetSuite: JAGGAER must void it
 
@@ -64,11 +67,14 @@ class Coder:
         self.on = on
         self.missing: dict[tuple[str, str], MissingCode] = {}
         self.used: dict[int, int | None] = {}
+        self.coded: dict[tuple[str, str], ResolvedCode] = {}
 
     def resolve(self, coding: LineCoding) -> Resolution:
         resolution = self.resolver.resolve(coding, on=self.on)
         for code in resolution.missing:
             self.missing.setdefault((code.kind, code.netsuite_id), code)
+        for resolved in resolution.resolved:
+            self.coded.setdefault((resolved.kind, resolved.netsuite_id), resolved)
         self.used.update(dict(resolution.mappings_used()))
         return resolution
 
@@ -84,6 +90,7 @@ class Coder:
     def finish(self, built: Built) -> Built:
         built.missing = list(self.missing.values())
         built.mappings_used = sorted(self.used.items())
+        built.coded = list(self.coded.values())
         return built
 
 

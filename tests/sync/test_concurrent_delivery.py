@@ -11,6 +11,7 @@ from django.db import connection
 
 from sync.engine import deliver
 from sync.engine.deliver import claim, deliver_due
+from sync.engine.journal import record_deletions
 from sync.engine.pull import pull
 from sync.engine.run import Clients, sync_pass
 from sync.models import SyncAttempt, SyncRecord
@@ -78,12 +79,12 @@ def test_batches_out_in_threads_keep_their_claims_so_no_other_process_takes_thei
         pair, netsuite, jaggaer, settings, monkeypatch):
     settings.SYNC_JAGGAER_IN_FLIGHT = 4
     # Claims that run out while JAGGAER answers, unless the thread that owns them renews them as it waits.
-    monkeypatch.setattr(deliver, "CLAIM_SECONDS", 1.0)
+    monkeypatch.setattr(deliver, "CLAIM_SECONDS", 3.0)
     monkeypatch.setattr(deliver, "CLAIM_RENEW_SECONDS", 0.2)
     sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
     clients = Clients.for_pair(pair)
     pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
-    jaggaer.app.configure(latency=2.0, max_in_flight=4, rate_per_second=1000)
+    jaggaer.app.configure(latency=4.0, max_in_flight=4, rate_per_second=1000)
     taken: list[SyncRecord] = []
     done = threading.Event()
 
@@ -109,3 +110,29 @@ def test_batches_out_in_threads_keep_their_claims_so_no_other_process_takes_thei
     assert taken == []
     created = [entry["key"] for entry in jaggaer.app.received("purchase_order") if entry["status"] == "Created"]
     assert len(created) == len(set(created)) == report.counts[SyncRecord.State.DELIVERED] > 100
+
+
+def test_a_po_deleted_in_netsuite_while_its_send_is_out_is_cancelled_not_left_delivered(pair, netsuite, jaggaer,
+                                                                                            settings):
+    settings.SYNC_JAGGAER_IN_FLIGHT = 1  # the deletion is recorded from inside the send, on this thread's connection
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    clients = Clients.for_pair(pair)
+    pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
+    doomed = SyncRecord.objects.filter(pair=pair, flow="purchase_orders").order_by("next_attempt_at", "id").first()
+    send = clients.jaggaer.send_purchase_orders
+
+    def deleted_meanwhile(purchase_orders: list[dict]) -> Any:
+        if not SyncRecord.objects.filter(pk=doomed.pk, deleted_in_netsuite=True).exists():
+            # A later page of the same run (or a push) reads the deletion while the batch is on its way.
+            netsuite.app.dataset.delete_record("purchaseorder", doomed.netsuite_id)
+            record_deletions(pair=pair, flow="purchase_orders", netsuite_ids=[doomed.netsuite_id])
+        return send(purchase_orders)
+
+    clients.jaggaer.send_purchase_orders = deleted_meanwhile  # type: ignore[method-assign]
+    deliver_due(pair=pair, flow="purchase_orders", client=clients.jaggaer)
+
+    # The delivery stayed due after the create, and the same run sent the cancellation.
+    doomed.refresh_from_db()
+    assert (doomed.state, doomed.deleted_in_netsuite) == (SyncRecord.State.DELIVERED, True)
+    assert [entry["action"] for entry in doomed.sync_attempts.order_by("pk").values("action")] == ["new", "cancel"]
+    assert jaggaer.app.purchase_orders[doomed.document_number]["poHeader"]["status"] == "Cancelled"

@@ -12,6 +12,7 @@ from sync.engine.decide import preview
 from sync.engine.run import sync_pass
 from sync.models import ErrorKind, SyncRecord
 from sync.operations.record_view import LineView, payload_summary, record_view, summary_of, unchanged_since_failure
+from tests.sync.helpers import coding_of
 from tests.sync.test_deliver import PO_PATH
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +165,19 @@ def test_a_po_that_failed_on_jaggaers_500s_may_pass_unchanged(pair, netsuite, ja
     record = po_failed_on_jaggaers_500s(pair=pair, netsuite=netsuite, jaggaer=jaggaer, settings=settings)
 
     assert not unchanged_since_failure(record, payload_now(record))
+
+
+def test_a_value_jaggaer_refuses_holds_the_po_for_the_netsuite_code_behind_it_and_mapping_that_code_releases_it(
+        pair, netsuite, jaggaer):
+    record = po_waiting_for_6100(pair=pair, netsuite=netsuite, jaggaer=jaggaer, refused_by_jaggaer=True)
+    assert list(record.missing_codings.values_list("kind", "netsuite_id")) == [(CodingKind.GL_ACCOUNT, "8")]
+
+    CodingMapping.objects.create(pair=pair, kind=CodingKind.GL_ACCOUNT, netsuite_id="8", jaggaer_value="6000")
+
+    record.refresh_from_db()
+    assert record.state == State.PENDING, record.last_error_message
+    assert record.events.first().reason.startswith("Mapping saved")
+    sync_pass(pair=pair, flows=["purchase_orders"])
+    lines = jaggaer.app.purchase_orders[record.document_number]["poLineList"]["poLine"]
+    assert [coding_of(line.get("customFieldValueSetList"))["GLAccount"] for line in lines if line["lineNumber"] == 2] \
+        == ["6000"]
