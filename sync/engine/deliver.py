@@ -8,6 +8,7 @@ up in JAGGAER before anything is sent again, and a DUPLICATE for our own content
 
 import logging
 import re
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -44,6 +45,8 @@ CLAIM_SECONDS = 600
 # A batch renews its claim before a JAGGAER request once this much of it has passed: one request with its
 # retries never outlasts the rest.
 CLAIM_RENEW_SECONDS = CLAIM_SECONDS / 5
+# How often a run waiting for JAGGAER renews claims and checks that it can still record what comes back.
+WATCH_SECONDS = 1.0
 # What a lookup or an earlier step may have changed on the record in memory: saved with its next state.
 CARRIED_FIELDS = ("outcome_unknown", "jaggaer_revision", "jaggaer_id", "delivered_sha256", "in_jaggaer")
 
@@ -165,6 +168,9 @@ class Deliveries:
         self.in_flight: list[_InFlight] = []
         self._pool: ThreadPoolExecutor | None = None
         self._requests_before = client.requests_made
+        # Set once this thread can no longer record outcomes (its database is gone, the run failed): the
+        # sending threads then make no further request, retries included, whose outcome nobody would record.
+        self._abandoned = threading.Event()
 
     def __enter__(self) -> "Deliveries":
         return self
@@ -211,7 +217,8 @@ class Deliveries:
                     self._complete(started, self._send_here(started))
                 else:
                     self.client.load_token()
-                    started.sending = self._threads().submit(_send_from_memory, batch, started.groups)
+                    started.sending = self._threads().submit(_send_from_memory, batch, started.groups,
+                                                             self._abandoned)
 
     def _collect(self, *, block: bool) -> None:
         """Records the batches whose requests came back, in the order they were started; with `block`, waits for
@@ -221,24 +228,36 @@ class Deliveries:
             if first.sending is not None and not first.sending.done():
                 if not block:
                     return
-                wait([first.sending], timeout=CLAIM_RENEW_SECONDS / 4)
+                wait([first.sending], timeout=WATCH_SECONDS)
                 self._keep_claims()
                 continue
             with self._released_when_failed(first):
                 sent = first.sending.result() if first.sending is not None else []
                 # What came back without a token it could use is sent again here, where a renewal can be saved.
+                # After a failure nothing is sent again: those groups were not sent, and stay due.
                 redo = [entry.group for entry in sent if entry.results is None and entry.error is None]
-                if redo:
-                    sent = [entry for entry in sent if entry.group not in redo] + self._send_here(first, redo)
+                sent = [entry for entry in sent if entry.group not in redo]
+                if redo and not self._abandoned.is_set():
+                    sent += self._send_here(first, redo)
                 self._complete(first, sent)
             block = False
 
     def _keep_claims(self) -> None:
-        for waiting in self.in_flight:
-            waiting.batch.keep_claim()
+        """Renews the claims of the batches that are out, and proves that their outcomes can still be recorded."""
+        try:
+            for waiting in self.in_flight:
+                waiting.batch.keep_claim()
+            _database_answers()
+        except Exception:
+            self._abandoned.set()
+            raise
 
     def _send_here(self, started: _InFlight, groups: list[list["Send"]] | None = None) -> list[Sent]:
-        with self.client.calling_first(started.batch.keep_claim):
+        def before_each_request() -> None:
+            started.batch.keep_claim()
+            _database_answers()  # a retry after a long wait is not made if its outcome could not be recorded
+
+        with self.client.calling_first(before_each_request):
             return started.batch.transmit(started.groups if groups is None else groups)
 
     def _complete(self, started: _InFlight, sent: list[Sent]) -> None:
@@ -266,12 +285,17 @@ class Deliveries:
                                                                                        claimed_until=None)
 
     def _drain(self) -> None:
-        """After a failure: records what is in flight (its sends may have been applied), starts nothing more."""
+        """After a failure: records what is in flight (its sends may have been applied) where the database still
+        allows, and sends nothing more."""
+        self._abandoned.set()
         while self.in_flight:
+            first = self.in_flight[0]
             try:
                 self._collect(block=True)
-            except Exception:  # the first failure is the one raised; this batch's claim is released
+            except Exception:  # the first failure is the one raised
                 logger.exception("A delivery batch of %s failed while a failed run waited for it", self.flow)
+                if self.in_flight and self.in_flight[0] is first:
+                    self.in_flight.pop(0)  # its claim runs out by itself
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -279,9 +303,22 @@ class Deliveries:
         return self._pool
 
 
-def _send_from_memory(batch: "Batch", groups: list[list["Send"]]) -> list[Sent]:
-    with from_memory_only():
+class DeliveryAbandoned(Exception):
+    """The thread that records this delivery's outcomes can no longer do so: make no further request."""
+
+
+def _send_from_memory(batch: "Batch", groups: list[list["Send"]], abandoned: threading.Event) -> list[Sent]:
+    def unless_abandoned() -> None:
+        if abandoned.is_set():
+            raise DeliveryAbandoned
+
+    with from_memory_only(), batch.client.calling_first(unless_abandoned):
         return batch.transmit(groups)
+
+
+def _database_answers() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 class Batch:
@@ -408,7 +445,7 @@ class Batch:
                 # Nothing was applied: find the item JAGGAER cannot read.
                 return [sent for entry in group for sent in self._transmit([entry])]
             return [Sent(group, time.monotonic() - started, error=error)]
-        except TokenNeedsRenewal:  # refused before anything was sent, or answered 401: nothing was applied
+        except (TokenNeedsRenewal, DeliveryAbandoned):  # stopped before a request, or answered 401: not applied
             return [Sent(group, time.monotonic() - started)]
         return [Sent(group, time.monotonic() - started, results=results)]
 

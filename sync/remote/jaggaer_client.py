@@ -84,22 +84,19 @@ class JaggaerClient:
         self._sleep = sleep
         self.requests_made = 0
         self._counting = threading.Lock()
-        self._before_request: tuple[int, Callable[[], None]] | None = None
+        self._before_request: dict[int, Callable[[], None]] = {}  # by thread
 
     @contextmanager
     def calling_first(self, hook: Callable[[], None]) -> Iterator[None]:
         """Calls `hook` before every request this thread makes inside the block, retries included (a delivery
-        keeps its claim on the records alive while JAGGAER is slow). Requests other threads make meanwhile
-        skip it: the hook uses this thread's database connection."""
-        self._before_request = (threading.get_ident(), hook)
+        keeps its claim on the records alive while JAGGAER is slow, and makes no request it could not record).
+        Each thread has its own hook."""
+        thread = threading.get_ident()
+        self._before_request[thread] = hook
         try:
             yield
         finally:
-            self._before_request = None
-
-    # Writes -----------------------------------------------------------------------------------
-
-    # Each returns one result per item, in the items' order, matched by the natural key JAGGAER echoes.
+            self._before_request.pop(thread, None)
 
     def load_token(self) -> None:
         """Before requests are handed to threads that may not renew a token (deliver.Deliveries)."""
@@ -197,9 +194,9 @@ class JaggaerClient:
         attempt = 0
         while True:
             attempt += 1
-            hook = self._before_request
-            if hook and hook[0] == threading.get_ident():
-                hook[1]()
+            hook = self._before_request.get(threading.get_ident())
+            if hook:
+                hook()
             try:
                 with self._counting:
                     self.requests_made += 1

@@ -10,12 +10,13 @@ import pytest
 from django.db import connection
 
 from sync.engine import deliver
-from sync.engine.deliver import claim, deliver_due
+from sync.engine.deliver import Deliveries, claim, deliver_due
 from sync.engine.journal import record_deletions
 from sync.engine.pull import pull
 from sync.engine.run import Clients, sync_pass
 from sync.models import SyncAttempt, SyncRecord
 from tests.sync.helpers import netsuite_rows
+from tests.sync.test_deliver import PO_PATH
 
 pytestmark = pytest.mark.django_db
 UP_TO_POS = ["gl_accounts", "classifications", "vendors", "purchase_orders"]
@@ -136,3 +137,25 @@ def test_a_po_deleted_in_netsuite_while_its_send_is_out_is_cancelled_not_left_de
     assert (doomed.state, doomed.deleted_in_netsuite) == (SyncRecord.State.DELIVERED, True)
     assert [entry["action"] for entry in doomed.sync_attempts.order_by("pk").values("action")] == ["new", "cancel"]
     assert jaggaer.app.purchase_orders[doomed.document_number]["poHeader"]["status"] == "Cancelled"
+
+
+def test_when_the_run_fails_the_sending_threads_make_no_further_request_and_the_records_stay_due(
+        pair, netsuite, jaggaer, settings):
+    settings.SYNC_JAGGAER_IN_FLIGHT = 4
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications", "vendors"])
+    clients = Clients.for_pair(pair)
+    pull(pair=pair, flow="purchase_orders", client=clients.netsuite)
+    clients.jaggaer.load_token()
+    # JAGGAER in maintenance: each batch's first request is answered 503 with Retry-After: 1, and retried.
+    jaggaer.app.add_fault(kind="maintenance", retry_after=1, count=1000, path=PO_PATH, method="POST")
+    before = jaggaer.app.counts()["requests"]
+
+    with pytest.raises(RuntimeError), Deliveries(pair=pair, flow="purchase_orders", client=clients.jaggaer) as out:
+        out.pump()  # the four batches go out in threads
+        raise RuntimeError("the run's database went away")  # what a retry's outcome could no longer be written to
+
+    # One request per batch: no retry was made whose outcome nobody could have recorded.
+    assert jaggaer.app.counts()["requests"] - before == 4
+    records = SyncRecord.objects.filter(pair=pair, flow="purchase_orders")
+    assert set(records.values_list("state", "claim_token")) == {(SyncRecord.State.PENDING, "")}
+    assert not SyncAttempt.objects.filter(record__in=records).exists()
