@@ -20,6 +20,18 @@ class NetSuiteAuthMethod(models.TextChoices):
     TBA = "tba", "Token-based authentication (OAuth 1.0a)"
 
 
+class NetSuiteReadMode(models.TextChoices):
+    SUITEQL = "suiteql", "SuiteQL"
+    # For roles given REST Web Services but not SuiteAnalytics Workbook, which SuiteQL needs.
+    REST_RECORDS = "rest_records", "REST records"
+
+
+class JaggaerTransport(models.TextChoices):
+    J1P = "j1p", "J1P REST API"
+    # The XML imports (TSMSupplierXMLImport, POXMLImport) that some tenants have instead of J1P.
+    XML = "xml", "XML imports"
+
+
 class JwtAlgorithm(models.TextChoices):
     """What NetSuite accepts for the client-credentials assertion; RS256 is refused by NetSuite."""
 
@@ -36,7 +48,7 @@ NETSUITE_SECRET_FIELDS = (
     "private_key_pem", "client_secret", "refresh_token", "pkce_verifier",
     "consumer_key", "consumer_secret", "token_id", "token_secret", "webhook_secret",
 )
-JAGGAER_SECRET_FIELDS = ("client_secret",)
+JAGGAER_SECRET_FIELDS = ("client_secret", "xml_shared_secret")
 
 # Which settings each NetSuite auth method needs (operations contract, `auth` objects).
 NETSUITE_AUTH_FIELDS: dict[str, tuple[str, ...]] = {
@@ -111,6 +123,10 @@ class NetSuiteConnection(ConnectionTestResult):
                                 help_text="The account's time zone; SuiteQL compares dates in it.")
     webhook_secret = EncryptedCharField("webhook secret", max_length=500, blank=True,
                                         help_text="Shared with the SuiteScript that pushes record changes.")
+    read_mode = models.CharField(
+        "read mode", max_length=16, choices=NetSuiteReadMode.choices, default=NetSuiteReadMode.SUITEQL,
+        help_text="How records are read: SuiteQL, or REST records for a role without SuiteAnalytics Workbook.",
+    )
 
     history = HistoricalRecords(excluded_fields=[*NETSUITE_SECRET_FIELDS, "consent_state"])
 
@@ -184,6 +200,14 @@ class JaggaerConnection(ConnectionTestResult):
         "allow a NetSuite sandbox account with this production tenant", default=False,
         help_text="Normally refused so that test data never reaches a live JAGGAER tenant.",
     )
+    transport = models.CharField(
+        max_length=8, choices=JaggaerTransport.choices, default=JaggaerTransport.J1P,
+        help_text="How suppliers and purchase orders are sent: the J1P REST API, or JAGGAER's XML imports.",
+    )
+    xml_identity = models.CharField("XML identity", max_length=255, blank=True,
+                                    help_text="Identity in the header of each XML import (XML transport).")
+    xml_shared_secret = EncryptedCharField("XML shared secret", max_length=500, blank=True,
+                                           help_text="SharedSecret in the header of each XML import (XML transport).")
 
     history = HistoricalRecords(excluded_fields=list(JAGGAER_SECRET_FIELDS))
 
