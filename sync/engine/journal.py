@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from credentials.models import ConnectionPair
@@ -116,15 +116,12 @@ def _record_sources(*, pair: ConnectionPair, flow: str, items: list[SourceItem])
         record.attempts = 0
         record.next_attempt_at = now
         record.updated_at = now
-    SyncRecord.objects.bulk_create(created)
-    SyncRecord.objects.bulk_update(
-        changed,
-        ["state", "source", "source_sha256", "document_number", "netsuite_entity", "label", "netsuite_last_modified",
-         "deleted_in_netsuite", "attempts", "next_attempt_at", "updated_at"],
-    )
+    _insert_each(created)
+    _update_each(changed, ("state", "source", "source_sha256", "document_number", "netsuite_entity", "label",
+                           "netsuite_last_modified", "deleted_in_netsuite", "attempts", "next_attempt_at", "updated_at"))
     for event in events:
         event.record_id = event.record.pk
-    SyncEvent.objects.bulk_create(events)
+    _insert_each(events)
     return len(created) + len(changed)
 
 
@@ -170,7 +167,7 @@ def mark_for_replay(*, records: QuerySet[SyncRecord], actor: str) -> dict[tuple[
     SyncRecord.objects.filter(pk__in=ids).update(
         state=State.PENDING, resend=True, attempts=0, next_attempt_at=now, claimed_until=None,
         claim_token="", updated_at=now)
-    SyncEvent.objects.bulk_create(events)
+    _insert_each(events)
     return dict(chosen)
 
 
@@ -236,6 +233,33 @@ def write_lost_claim(*, record: SyncRecord, attempt: Try, reason: str) -> None:
 _WHAT_JAGGAER_HAS = ("delivered_sha256", "payload_sha256", "payload", "jaggaer_id", "jaggaer_revision")
 
 
+def _insert_each(rows: list[Model]) -> None:
+    """Inserts rows of one model, a statement per chunk, and gives them their primary keys. Django's
+    bulk_create compiles each value of each row through its query compiler: for a page of deliveries that
+    cost more CPU than encoding their JSON."""
+    if not rows:
+        return
+    meta = rows[0]._meta
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        type(rows[0]).objects.bulk_create(rows)
+        return
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = connection.ops.bulk_batch_size(fields, rows)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            # Rows come back in the order of VALUES on both databases, which Django's bulk_create relies on too.
+            cursor.execute(
+                head + ", ".join([placeholders] * len(chunk)) + f" RETURNING {quote(meta.pk.column)}",
+                [field.get_db_prep_save(field.pre_save(row, True), connection) for row in chunk for field in fields])
+            for row, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                row.pk = pk
+                row._state.adding, row._state.db = False, connection.alias
+
+
 def _update_each(records: list[SyncRecord], fields: tuple[str, ...]) -> None:
     """One UPDATE statement run for every record (executemany): Django's bulk_update builds a CASE expression
     per field and row, and compiling those cost more CPU than everything else a delivery does."""
@@ -272,10 +296,9 @@ def write_deliveries(deliveries: list[Delivery]) -> None:
     if not deliveries:
         return
     now = timezone.now()
-    attempts = SyncAttempt.objects.bulk_create([
-        delivery.attempt.attempt(delivery.record, state_after=State.DELIVERED, message=delivery.message)
-        for delivery in deliveries
-    ])
+    attempts = [delivery.attempt.attempt(delivery.record, state_after=State.DELIVERED, message=delivery.message)
+                for delivery in deliveries]
+    _insert_each(attempts)
     # The rows are locked by the caller's claim check: their sources cannot change before this commits.
     now_in_netsuite = {pk: (digest, deleted) for pk, digest, deleted in SyncRecord.objects.filter(
         pk__in=[d.record.pk for d in deliveries]).values_list("pk", "source_sha256", "deleted_in_netsuite")}
@@ -304,5 +327,5 @@ def write_deliveries(deliveries: list[Delivery]) -> None:
     SyncRecord.objects.filter(pk__in=[record.pk for record in settled]).update(
         state=State.DELIVERED, delivered_at=now, updated_at=now, resend=False, attempts=0, next_attempt_at=None,
         last_error_kind="", last_error_code="", last_error_message="", blocked_by="")
-    SyncEvent.objects.bulk_create(events)
+    _insert_each(events)
     MissingCoding.objects.filter(record__in=settled).delete()

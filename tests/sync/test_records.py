@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
+from sync.engine import journal
 from sync.engine.journal import SourceItem, record_sources
 from sync.models import SyncRecord
 
@@ -23,16 +24,17 @@ def test_a_record_another_process_created_since_it_was_looked_up_is_updated_and_
         finally:
             connection.close()
 
-    create = SyncRecord.objects.bulk_create
+    insert = journal._insert_each
 
-    def create_after_the_push(records: list[SyncRecord], *args: object, **kwargs: object) -> list[SyncRecord]:
-        monkeypatch.undo()  # the push creates its record with the real bulk_create
-        push = threading.Thread(target=push_in_another_process)
-        push.start()
-        push.join(timeout=30)
-        return create(records, *args, **kwargs)
+    def create_after_the_push(rows: list) -> None:
+        if rows and isinstance(rows[0], SyncRecord):
+            monkeypatch.undo()  # the push creates its record with the real insert
+            push = threading.Thread(target=push_in_another_process)
+            push.start()
+            push.join(timeout=30)
+        insert(rows)
 
-    monkeypatch.setattr(SyncRecord.objects, "bulk_create", create_after_the_push)
+    monkeypatch.setattr(journal, "_insert_each", create_after_the_push)
 
     assert recorded("read by the poll") == 1
 
