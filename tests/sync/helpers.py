@@ -24,3 +24,15 @@ def coding_of(value_sets: dict | None) -> dict[str, str]:
 
 def jaggaer_writes(jaggaer: Any) -> int:
     return len(jaggaer.app.received())
+
+
+def use_xml_transport(pair: Any, jaggaer: Any) -> None:
+    """Switches the pair's JAGGAER connection to the XML imports with the sandbox's demo Identity and
+    SharedSecret (the OAuth client stays: invoices and custom-field values have no XML route)."""
+    from credentials.models import JaggaerTransport
+
+    credentials = jaggaer.app.demo_xml_credentials()
+    pair.jaggaer.transport = JaggaerTransport.XML
+    pair.jaggaer.xml_identity = credentials["identity"]
+    pair.jaggaer.xml_shared_secret = credentials["shared_secret"]
+    pair.jaggaer.save()
