@@ -130,7 +130,7 @@ def _value_sets(element: ET.Element) -> dict[str, Any] | None:
 
 
 def _optional(target: dict[str, Any], **values: Any) -> None:
-    target.update({key: value for key, value in values.items() if value not in (None, "", [])})
+    target.update({key: value for key, value in values.items() if value not in (None, "", [], {})})
 
 
 def read_supplier(element: ET.Element) -> dict[str, Any]:
