@@ -30,7 +30,15 @@ from sandbox.jaggaer.faults import (
 from sandbox.jaggaer.listing import ListQueryError, list_page, parse_list_query
 from sandbox.jaggaer.rate_limits import RateLimiter
 from sandbox.jaggaer.xml_imports import ROUTES as XML_ROUTES
-from sandbox.jaggaer.xml_imports import MessageRefused, XmlRoute, answer, counts, parse_message, unreadable
+from sandbox.jaggaer.xml_imports import (
+    MessageRefused,
+    XmlRoute,
+    answer,
+    counts,
+    parse_message,
+    unreadable,
+    with_status,
+)
 from sandbox.latency import Latency
 
 TOKEN_PATH = "/auth/realms/J1p-integrations/protocol/openid-connect/token"
@@ -312,6 +320,8 @@ class JaggaerSandbox:
                 self._count(f"fault:{fault.kind}")
             if fault.kind == TIMEOUT_AFTER_WRITE:
                 self._pause(fault.seconds)
+            elif fault.kind == BROKEN_ANSWER and fault.mode == "status" and request.path in XML_ROUTES:
+                response = with_status(response, fault.status)
             elif fault.kind == BROKEN_ANSWER:
                 response = broken(response, fault.mode, status=fault.status)
             elif fault.kind == DROP_AFTER_WRITE:

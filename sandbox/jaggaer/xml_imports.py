@@ -242,3 +242,18 @@ def unreadable(route: XmlRoute, *, attempted: int, errors: list[str]) -> Respons
     """JAGGAER's answer to a message it could not parse (seen): status 500, nothing applied."""
     return answer(route, code=500, general=errors,
                   text=f"Error while parsing the input / All documents failed. {counts(attempted, 0)}")
+
+
+def with_status(response: Response, status: str | None) -> Response:
+    """The answer with its StatusCode replaced by `status` (None: removed), the import itself carried out: the
+    `status` mode of a broken_answer fault on an XML route."""
+    root = ET.fromstring(response.body)  # type: ignore[arg-type]  # our own answer, always bytes
+    holder = root.find("*/Status")
+    code = holder.find("StatusCode") if holder is not None else None
+    if holder is None or code is None:
+        return response
+    if status is None:
+        holder.remove(code)
+    else:
+        code.text = status
+    return Response(status=response.status, body=ET.tostring(root, encoding="utf-8"), headers=dict(response.headers))

@@ -118,6 +118,27 @@ def test_a_broken_xml_answer_is_a_retryable_fault_never_a_delivery(pair, netsuit
     assert vendors.exists() and set(vendors.values_list("state", flat=True)) == {State.RETRYING}
 
 
+@pytest.mark.parametrize(("status", "code"), [("202", "XML_STATUS_202"), (None, "BAD_ANSWER")])
+def test_an_unknown_or_missing_xml_status_code_is_never_a_delivery_and_the_resend_delivers(
+        pair, netsuite, jaggaer, settings, status, code):
+    settings.SYNC_RETRY_BASE_SECONDS = 0
+    use_xml_transport(pair, jaggaer)
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications"])
+    # JAGGAER took the suppliers but answered with a status we do not know.
+    jaggaer.app.add_fault(kind="broken_answer", mode="status", status=status, count=1, path=XML_SUPPLIER_PATH,
+                          method="POST")
+    client = jaggaer_client(pair.jaggaer)
+    clients = Clients(netsuite=netsuite_client(pair.netsuite), jaggaer=client)
+
+    sync_pass(pair=pair, flows=["vendors"], clients=clients)
+
+    attempts = SyncAttempt.objects.filter(record__flow="vendors")
+    assert attempts.filter(error_code=code, state_after=State.RETRYING).exists()
+    assert not attempts.filter(error_code=code, state_after=State.DELIVERED).exists()
+    sync_pass(pair=pair, flows=["vendors"], clients=clients)
+    assert set(SyncRecord.objects.filter(flow="vendors").values_list("state", flat=True)) == {State.DELIVERED}
+
+
 def test_the_shared_secret_reaches_no_attempt_log_record_or_admin_page(pair, netsuite, jaggaer, caplog, client,
                                                                        django_user_model):
     use_xml_transport(pair, jaggaer)
