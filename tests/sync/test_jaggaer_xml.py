@@ -92,6 +92,27 @@ def test_a_timeout_after_the_xml_import_applied_the_write_creates_no_duplicate(p
     assert len(jaggaer.app.purchase_orders) == records.filter(state=State.DELIVERED).count()
 
 
+def test_a_po_number_another_netsuite_po_holds_in_jaggaer_fails_as_a_duplicate_and_is_not_overwritten(
+        pair, netsuite, jaggaer):
+    sync_pass(pair=pair, flows=REFERENCE_FLOWS)
+    po = po_using_account(netsuite, "8")
+    supplier = next(iter(jaggaer.app.suppliers))
+    theirs = {"poHeader": {"poNumber": po["tranid"], "type": "new", "revisionNumber": 0, "orderDate": "2025-06-06",
+                           "currency": "USD", "supplier": {"supplierNumber": supplier}, "externalId": "999999",
+                           "total": {"currency": "USD", "value": "10"}},
+              "poLineList": {"poLine": [{"lineNumber": 1, "quantity": "1", "unitPrice": {"currency": "USD", "value": "10"}}]}}
+    assert [result.status for result in jaggaer_client(pair.jaggaer).send_purchase_orders([theirs])] == ["Created"]
+    use_xml_transport(pair, jaggaer)
+
+    sync_pass(pair=pair, flows=["purchase_orders"])
+
+    record = SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"])
+    assert record.state == State.FAILED and record.last_error_code == "DUPLICATE"
+    assert f"Purchase order {po['tranid']} already exists in JAGGAER (NetSuite purchase order 999999)" in \
+        record.last_error_message
+    assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["externalId"] == "999999"
+
+
 def test_a_business_failure_in_the_xml_status_is_not_a_delivery(pair, netsuite, jaggaer):
     use_xml_transport(pair, jaggaer)
     jaggaer.app.add_fault(kind="batch_failure", path=XML_SUPPLIER_PATH, method="POST",
