@@ -92,6 +92,23 @@ def test_a_timeout_after_the_xml_import_applied_the_write_creates_no_duplicate(p
     assert len(jaggaer.app.purchase_orders) == records.filter(state=State.DELIVERED).count()
 
 
+@pytest.mark.parametrize("kind", ["rate_limit", "maintenance"])
+def test_xml_imports_wait_out_429_and_503_like_j1p_and_then_deliver(pair, netsuite, jaggaer, kind):
+    use_xml_transport(pair, jaggaer)
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications"])
+    jaggaer.app.add_fault(kind=kind, count=2, retry_after=7, path=XML_SUPPLIER_PATH, method="POST")
+    waited: list[float] = []
+    credentials = jaggaer.app.demo_xml_credentials()
+    client = JaggaerXmlClient(session=jaggaer_session(connection=pair.jaggaer), base_url=pair.jaggaer.base_url,
+                              identity=credentials["identity"], shared_secret=credentials["shared_secret"],
+                              sleep=waited.append)
+
+    sync_pass(pair=pair, flows=["vendors"], clients=Clients(netsuite=netsuite_client(pair.netsuite), jaggaer=client))
+
+    assert waited == [7, 7]
+    assert set(SyncRecord.objects.filter(flow="vendors").values_list("state", flat=True)) == {State.DELIVERED}
+
+
 def test_a_po_number_another_netsuite_po_holds_in_jaggaer_fails_as_a_duplicate_and_is_not_overwritten(
         pair, netsuite, jaggaer):
     sync_pass(pair=pair, flows=REFERENCE_FLOWS)
