@@ -247,7 +247,9 @@ def unreadable(route: XmlRoute, *, attempted: int, errors: list[str]) -> Respons
 def with_status(response: Response, status: str | None) -> Response:
     """The answer with its StatusCode replaced by `status` (None: removed), the import itself carried out: the
     `status` mode of a broken_answer fault on an XML route."""
-    root = ET.fromstring(response.body)  # type: ignore[arg-type]  # our own answer, always bytes
+    if not isinstance(response.body, bytes):
+        return response  # already streaming: nothing left to change
+    root = ET.fromstring(response.body)
     holder = root.find("*/Status")
     code = holder.find("StatusCode") if holder is not None else None
     if holder is None or code is None:

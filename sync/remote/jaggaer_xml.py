@@ -156,10 +156,10 @@ class JaggaerXmlClient(JaggaerClient):
         answer = root.find(route.response) if root.tag == route.root else None
         status = answer.find("Status") if answer is not None else None
         code = (status.findtext("StatusCode") or "").strip() if status is not None else ""
-        if not code:
+        if answer is None or status is None or not code:
             raise bad_answer("JAGGAER", f"an XML import answer without {route.response}/Status/StatusCode", response)
-        said = self._redacted(status.findtext("StatusText") or "")  # type: ignore[union-attr]
-        general = [self._redacted("".join(message.itertext())) for message in status.iterfind("Errors/ErrorMessage")]  # type: ignore[union-attr]
+        said = self._redacted(status.findtext("StatusText") or "")
+        general = [self._redacted("".join(message.itertext())) for message in status.iterfind("Errors/ErrorMessage")]
         if code == REFUSED_CREDENTIALS:
             raise ConnectionFailed(Problem.REFUSED, f"JAGGAER refused the XML identity {self.identity!r} or its shared "
                                    f"secret ({said or 'status 401'})")
@@ -169,7 +169,7 @@ class JaggaerXmlClient(JaggaerClient):
             words = "; ".join([said, *general]) or f"status {code}"
             raise JaggaerError(system="JAGGAER", retryable=NOTHING_APPLIED not in said, status=200,
                                code=f"XML_STATUS_{code}", message=words)
-        refused = self._refusals(route, answer, set(keys), response)  # type: ignore[arg-type]
+        refused = self._refusals(route, answer, set(keys), response)
         counts = _COUNTS.search(said)
         if counts and int(counts["attempted"]) != len(keys):
             raise bad_answer("JAGGAER", f"an XML import answer counting {counts['attempted']} documents for the "
