@@ -12,7 +12,7 @@ from sync.engine.run import Clients, sync_pass
 from sync.models import MissingCoding, SyncAttempt, SyncRecord
 from sync.remote.clients import netsuite_client
 from sync.remote.jaggaer_client import JaggaerClient
-from tests.sync.helpers import coding_of, netsuite_rows, use_xml_transport
+from tests.sync.helpers import coding_of, netsuite_rows
 
 pytestmark = pytest.mark.django_db
 State = SyncRecord.State
@@ -27,11 +27,9 @@ def po_using_account(netsuite, account_id: str) -> dict:
         "ORDER BY t.id"), [int(account_id)])[0]
 
 
-@pytest.mark.parametrize("transport", ["j1p", "xml"])
+@pytest.mark.parametrize("jaggaer_transport", ["j1p", "xml"])
 def test_unmapped_gl_account_waits_with_the_exact_reason_then_delivers_when_the_mapping_is_added(
-        pair, netsuite, jaggaer, transport):
-    if transport == "xml":
-        use_xml_transport(pair, jaggaer)
+        pair, netsuite, jaggaer):
     sync_pass(pair=pair)
     # Finance retired 6100 in JAGGAER; the same-number rule no longer finds an active value for it.
     jaggaer.app.set_custom_field_value(field="GLAccount", internal_name="6100", description="Office Supplies",
@@ -116,10 +114,8 @@ def test_a_purchase_order_waits_for_its_supplier_then_goes_out_by_itself(pair, n
         "supplierNumber": example.netsuite_entity}
 
 
-@pytest.mark.parametrize("transport", ["j1p", "xml"])
-def test_a_purchase_order_deleted_in_netsuite_is_cancelled_in_jaggaer(pair, netsuite, jaggaer, transport):
-    if transport == "xml":
-        use_xml_transport(pair, jaggaer)
+@pytest.mark.parametrize("jaggaer_transport", ["j1p", "xml"])
+def test_a_purchase_order_deleted_in_netsuite_is_cancelled_in_jaggaer(pair, netsuite, jaggaer, jaggaer_transport):
     sync_pass(pair=pair)
     po = po_using_account(netsuite, "8")
     netsuite.app.dataset.delete_record("purchaseorder", po["id"])
@@ -129,7 +125,7 @@ def test_a_purchase_order_deleted_in_netsuite_is_cancelled_in_jaggaer(pair, nets
     assert jaggaer.app.purchase_orders[po["tranid"]]["poHeader"]["status"] == "Cancelled"
     assert SyncRecord.objects.get(flow="purchase_orders", netsuite_id=po["id"]).state == State.DELIVERED
     cancels = [entry["path"] for entry in jaggaer.app.received("purchase_order") if entry["type"] == "cancel"]
-    assert cancels == ["/apps/Router/POXMLImport" if transport == "xml" else PO_PATH]
+    assert cancels == ["/apps/Router/POXMLImport" if jaggaer_transport == "xml" else PO_PATH]
 
 
 def test_a_purchase_order_rejected_in_netsuite_is_cancelled_in_jaggaer(pair, netsuite, jaggaer):
