@@ -36,3 +36,17 @@ def use_xml_transport(pair: Any, jaggaer: Any) -> None:
     pair.jaggaer.xml_identity = credentials["identity"]
     pair.jaggaer.xml_shared_secret = credentials["shared_secret"]
     pair.jaggaer.save()
+
+
+# Where each transport writes suppliers and POs: faults aimed at a write follow the pair's transport.
+WRITE_PATHS = {
+    ("j1p", "supplier"): "/j1p/api/public/js/v1/suppliers",
+    ("j1p", "purchase_order"): "/j1p/api/public/jp/v1/purchaseorders",
+    ("xml", "supplier"): "/apps/Router/TSMSupplierXMLImport",
+    ("xml", "purchase_order"): "/apps/Router/POXMLImport",
+}
+
+
+def write_path(transport: str, kind: str) -> str:
+    """The path a fault aims at to hit the writes of `kind` (supplier, purchase_order) over `transport`."""
+    return WRITE_PATHS[(transport, kind)]
