@@ -179,8 +179,8 @@ class JaggaerConnectionAdmin(ConnectionAdmin):
     form = JaggaerConnectionForm
     secret_fields = JAGGAER_SECRET_FIELDS
     token_owner = "jaggaer"
-    list_display = ["name", "base_url", "last_test_ok", "last_tested_at"]
-    list_filter = ["last_test_ok"]
+    list_display = ["name", "base_url", "transport", "xml_identity", "last_test_ok", "last_tested_at"]
+    list_filter = ["transport", "last_test_ok"]
     readonly_fields = ["stored_secrets", "last_tested_at", "last_test_ok", "last_test_result"]
 
 

@@ -14,13 +14,16 @@ from credentials.models import (
     AccessToken,
     ConnectionPair,
     JaggaerConnection,
+    JaggaerTransport,
     NetSuiteAuthMethod,
     NetSuiteConnection,
     default_dimension_fields,
 )
 
 _NETSUITE_KEYS = {"name", "system", "account_id", "base_url", "auth", "concurrency_limit", "timezone", "webhook_secret"}
-_JAGGAER_KEYS = {"name", "system", "base_url", "auth", "dimension_fields", "allow_production_with_sandbox"}
+_JAGGAER_KEYS = {"name", "system", "base_url", "auth", "dimension_fields", "allow_production_with_sandbox",
+                 "transport", "xml"}
+_JAGGAER_XML_KEYS = {"identity", "shared_secret"}
 _JAGGAER_AUTH = {"oauth2_client_credentials": ("client_id", "client_secret")}
 _ALL_NETSUITE_AUTH_FIELDS = sorted({f for fields in (*NETSUITE_AUTH_FIELDS.values(),
                                                      *NETSUITE_OPTIONAL_AUTH_FIELDS.values()) for f in fields})
@@ -120,6 +123,25 @@ def _apply_jaggaer(connection: JaggaerConnection, data: dict[str, Any]) -> None:
     if not isinstance(allow, bool):
         raise ConfigurationError("allow_production_with_sandbox: must be true or false.")
     connection.allow_production_with_sandbox = allow
+    _apply_jaggaer_transport(connection, data)
+
+
+def _apply_jaggaer_transport(connection: JaggaerConnection, data: dict[str, Any]) -> None:
+    """`transport` ("j1p" or "xml") and, for XML, `xml` {identity, shared_secret}. The OAuth client stays
+    required either way: invoices, custom-field values and reads by key have no XML route."""
+    transport = data.get("transport", JaggaerTransport.J1P)
+    if transport not in JaggaerTransport.values:
+        raise ConfigurationError(f"transport: must be \"j1p\" or \"xml\", not {transport!r}.")
+    xml = data.get("xml", {})
+    if not isinstance(xml, dict):
+        raise ConfigurationError("xml: must be an object such as {\"identity\": \"...\", \"shared_secret\": \"...\"}.")
+    _refuse_unknown(xml, _JAGGAER_XML_KEYS, prefix="xml.")
+    connection.transport = transport
+    connection.xml_identity = _text(xml, "identity", prefix="xml.", required=transport == JaggaerTransport.XML)
+    # Absent: keep the stored secret (a re-configure need not repeat it), unless none is stored yet.
+    if "shared_secret" in xml or transport == JaggaerTransport.XML and not connection.xml_shared_secret:
+        connection.xml_shared_secret = _text(xml, "shared_secret", prefix="xml.",
+                                             required=transport == JaggaerTransport.XML)
 
 
 def _pair_if_obvious() -> ConnectionPair | None:
@@ -168,6 +190,8 @@ def _full_clean(instance: NetSuiteConnection | JaggaerConnection | ConnectionPai
         if field in _ALL_NETSUITE_AUTH_FIELDS or (isinstance(instance, JaggaerConnection)
                                                   and field in ("client_id", "client_secret")):
             field = f"auth.{field}"
+        elif field in ("xml_identity", "xml_shared_secret"):
+            field = f"xml.{field.removeprefix('xml_')}"
         elif field == "auth_method":
             field = "auth.method"
         label = "" if field == "__all__" else f"{field}: "

@@ -9,10 +9,12 @@ import requests
 
 from credentials.errors import ConnectionFailed, Problem
 from credentials.jaggaer_auth import jaggaer_session
-from credentials.models import JaggaerConnection, NetSuiteAuthMethod, NetSuiteConnection
+from credentials.models import JaggaerConnection, JaggaerTransport, NetSuiteAuthMethod, NetSuiteConnection
 from credentials.netsuite_auth import netsuite_session
 from credentials.session import BearerAuth, ConnectionSession
 from credentials.tokens import unreachable
+from sync.remote.errors import JaggaerError
+from sync.remote.jaggaer_xml import JaggaerXmlClient
 
 # The generic NetSuite 401 names the account that answered (spec section 2d).
 _REALM = re.compile(r'realm="([^"]*)"')
@@ -125,6 +127,8 @@ def _test_jaggaer(connection: JaggaerConnection, report: ConnectionReport) -> No
         body = None
     if response.status_code == 200 and isinstance(body, dict) and body.get("returnCode") == 0:
         report.checked.append("listed the custom fields")
+        if connection.transport == JaggaerTransport.XML:
+            _test_jaggaer_xml(connection, session, report)
         return
     if response.status_code == 200 and isinstance(body, dict):
         raise ConnectionFailed(Problem.REFUSED, (
@@ -135,3 +139,15 @@ def _test_jaggaer(connection: JaggaerConnection, report: ConnectionReport) -> No
         f"JAGGAER answered the custom-field list with HTTP {response.status_code}: check the base URL and "
         "that the integration client may read custom fields."
     ))
+
+
+def _test_jaggaer_xml(connection: JaggaerConnection, session: requests.Session, report: ConnectionReport) -> None:
+    """The XML imports' Identity and SharedSecret, by a supplier message that holds no supplier: nothing is
+    written. The OAuth client was checked first: invoices and custom-field values still go through J1P."""
+    client = JaggaerXmlClient(session=session, base_url=connection.base_url, identity=connection.xml_identity,
+                              shared_secret=connection.xml_shared_secret, max_attempts=1, timeout=30)
+    try:
+        report.checked.append(client.check_credentials())
+    except JaggaerError as exc:
+        problem = Problem.UNREACHABLE if exc.code == "TRANSPORT" else Problem.REFUSED
+        raise ConnectionFailed(problem, f"JAGGAER's XML supplier import did not accept an empty message: {exc}") from None

@@ -29,6 +29,16 @@ from sandbox.jaggaer.faults import (
 )
 from sandbox.jaggaer.listing import ListQueryError, list_page, parse_list_query
 from sandbox.jaggaer.rate_limits import RateLimiter
+from sandbox.jaggaer.xml_imports import ROUTES as XML_ROUTES
+from sandbox.jaggaer.xml_imports import (
+    MessageRefused,
+    XmlRoute,
+    answer,
+    counts,
+    parse_message,
+    unreadable,
+    with_status,
+)
 from sandbox.latency import Latency
 
 TOKEN_PATH = "/auth/realms/J1p-integrations/protocol/openid-connect/token"
@@ -36,6 +46,11 @@ API = "/j1p/api/public"
 # The built-in client of the demo and the tests; fixed so that saved demo connections keep working.
 DEMO_CLIENT_ID = "ml-connector-demo"
 DEMO_CLIENT_SECRET = "jaggaer-sandbox-demo-secret"
+# The built-in Identity and SharedSecret of the XML imports (docs/jaggaer-xml.md).
+DEMO_XML_IDENTITY = "ml-connector-demo"
+DEMO_XML_SHARED_SECRET = "jaggaer-sandbox-demo-xml-secret"
+# The rate limiter's client for the XML imports, which carry no token.
+XML_CLIENT = "xml-imports"
 BATCH_LIMIT = 100
 DOCUMENT_BATCH_LIMIT = 50  # purchase orders and invoices (spec section 2)
 WRITE_KINDS = ("supplier", "purchase_order", "invoice", "custom_field_value")
@@ -102,6 +117,7 @@ class JaggaerSandbox:
         with self._lock:
             self._data = JaggaerData()
             self._clients = {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
+            self._xml_identities = {DEMO_XML_IDENTITY: DEMO_XML_SHARED_SECRET}
             self._tokens: dict[str, tuple[str, float]] = {}
             self._received: list[dict[str, Any]] = []
             self._counters: Counter[str] = Counter()
@@ -128,6 +144,14 @@ class JaggaerSandbox:
     def register_client(self, *, client_id: str, client_secret: str) -> None:
         with self._lock:
             self._clients[client_id] = client_secret
+
+    def register_xml_identity(self, *, identity: str, shared_secret: str) -> None:
+        with self._lock:
+            self._xml_identities[identity] = shared_secret
+
+    def demo_xml_credentials(self) -> dict[str, str]:
+        """The `xml` object of a connection's JSON (credentials/configuration.py) that the XML imports accept."""
+        return {"identity": DEMO_XML_IDENTITY, "shared_secret": DEMO_XML_SHARED_SECRET}
 
     def demo_credentials(self) -> dict[str, str]:
         return {"method": "oauth2_client_credentials", "client_id": DEMO_CLIENT_ID,
@@ -247,17 +271,23 @@ class JaggaerSandbox:
             self._count("token_requests")
             return self._with_faults(request, self._token)
         self._count("requests")
+        if request.path in XML_ROUTES:
+            # The XML imports authenticate inside the message, not with a token.
+            return self._admitted(XML_CLIENT, request, self._xml_import)
         client_id = self._client_of(request)
         if client_id is None:
             return _api_error(401, "Missing, invalid or expired access token",
                               {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return self._admitted(client_id, request, self._api.dispatch)
+
+    def _admitted(self, client_id: str, request: Request, answer: Callable[[Request], Response]) -> Response:
         admission = self._limits.enter(client_id)
         if isinstance(admission, int):
             self._count("rate_limited")
             return _api_error(429, "Too many requests", {"Retry-After": str(admission)})
         try:
             self._latency.hold()  # holding its in-flight slot
-            return self._with_faults(request, self._api.dispatch)
+            return self._with_faults(request, answer)
         finally:
             self._limits.leave(admission)
 
@@ -276,6 +306,9 @@ class JaggaerSandbox:
                 self._pause(fault.seconds)
         for fault in faults:
             refusal = _fault_answer(fault)
+            if fault.kind == BATCH_FAILURE and request.path in XML_ROUTES:
+                # The XML imports' own way of refusing a whole message: nothing applied (seen status 500).
+                refusal = unreadable(XML_ROUTES[request.path], attempted=0, errors=[fault.message])
             if refusal is not None:
                 if fault.kind == RATE_LIMIT:
                     self._count("rate_limited")
@@ -287,6 +320,8 @@ class JaggaerSandbox:
                 self._count(f"fault:{fault.kind}")
             if fault.kind == TIMEOUT_AFTER_WRITE:
                 self._pause(fault.seconds)
+            elif fault.kind == BROKEN_ANSWER and fault.mode == "status" and request.path in XML_ROUTES:
+                response = with_status(response, fault.status)
             elif fault.kind == BROKEN_ANSWER:
                 response = broken(response, fault.mode, status=fault.status)
             elif fault.kind == DROP_AFTER_WRITE:
@@ -379,6 +414,12 @@ class JaggaerSandbox:
             # A batch we cannot read is refused whole: returnCode 1, no results, nothing applied.
             return json_response(200, {"returnCode": 1, "returnMessage":
                                        f'Malformed batch: expected {{"{list_name}": {{"{item_name}": [objects]}}}}'})
+        outcomes = self._applied(request, kind, items, apply)
+        return json_response(200, {"returnCode": 0, "returnMessage": "",
+                                   "resultList": {"result": [outcome.result() for outcome in outcomes]}})
+
+    def _applied(self, request: Request, kind: str, items: list[dict], apply: Callable[[dict], Outcome]) -> list[Outcome]:
+        """Applies the items of one request and logs each in received(), whichever transport carried them."""
         with self._lock:
             outcomes = [apply(item) for item in items]
             for item, outcome in zip(items, outcomes, strict=True):
@@ -394,8 +435,49 @@ class JaggaerSandbox:
                     "errors": [error["code"] for error in outcome.errors],
                     "body": copy.deepcopy(item),
                 })
-        return json_response(200, {"returnCode": 0, "returnMessage": "",
-                                   "resultList": {"result": [outcome.result() for outcome in outcomes]}})
+        return outcomes
+
+    # XML imports (docs/jaggaer-xml.md)
+
+    def _xml_import(self, request: Request) -> Response:
+        route = XML_ROUTES[request.path]
+        if request.method != "POST":
+            return answer(route, code=405, text="Method not allowed: POST the message")
+        try:
+            root, objects = parse_message(route, request.body)
+        except MessageRefused as refusal:
+            return unreadable(route, attempted=0, errors=[str(refusal)])
+        message_id = (root.findtext("Header/MessageId") or "").strip()
+        identity = (root.findtext("Header/Authentication/Identity") or "").strip()
+        secret = root.findtext("Header/Authentication/SharedSecret") or ""
+        with self._lock:
+            known = self._xml_identities.get(identity)
+        if known is None or not hmac.compare_digest(known.encode(), secret.encode()):
+            return answer(route, code=401, message_id=message_id,
+                          text="Authentication failed: unknown Identity or wrong SharedSecret")
+        if len(objects) > (BATCH_LIMIT if route.kind == "supplier" else DOCUMENT_BATCH_LIMIT):
+            return unreadable(route, attempted=len(objects), errors=[f"At most {BATCH_LIMIT} documents per message"])
+        outcomes = self._applied(request, route.kind, [route.read(found) for found in objects], self._xml_apply(route))
+        refused = [(outcome.key, [error["message"] for error in outcome.errors])
+                   for outcome in outcomes if outcome.status == "Error"]
+        completed = len(outcomes) - len(refused)
+        said = ("Success " if not refused else "Completed with errors ") + counts(len(outcomes), completed)
+        return answer(route, code=406 if refused else 200, text=said, refused=refused, message_id=message_id)
+
+    def _xml_apply(self, route: XmlRoute) -> Callable[[dict], Outcome]:
+        if route.kind == "supplier":
+            return self._data_call("upsert_supplier")
+
+        def purchase_order(item: dict) -> Outcome:
+            header = item["poHeader"]
+            if header["type"] not in ("update", "cancel"):
+                return Outcome(key=header["poNumber"], status="Error", type=header["type"], errors=[{
+                    "code": "VALIDATION", "field": "POHeader.type",
+                    "message": f"POHeader type {header['type']!r} is not update or cancel"}])
+            if header["type"] == "update" and header["poNumber"] not in self._data.purchase_orders:
+                header["type"] = "new"  # the import's update is an upsert: what it creates is a new PO
+            return self._data.apply_purchase_order(item)
+        return purchase_order
 
     def _list_custom_fields(self, request: Request) -> Response:
         with self._lock:

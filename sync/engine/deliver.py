@@ -507,8 +507,10 @@ class Batch:
                 return  # _adopt failed the record
         if codes == {"STALE_REVISION"}:
             found = self.writer.look_up(self.client, entry.built)
-            if found is not None:
-                self._adopt(record, entry.built, found)
+            if found is not None and self._adopt(record, entry.built, found) is None:
+                # Another record's object under this number (a first send that goes as an upsert, as the XML
+                # PO import's update does, meets it as a stale revision): _adopt failed the record.
+                return
             self._attempted(State.PENDING, f"{message} (JAGGAER has revision {record.jaggaer_revision}): "
                             "sending the next revision", retry_now=True, **common)
         elif codes == {"UNKNOWN_CUSTOM_FIELD_VALUE"}:

@@ -1,6 +1,8 @@
 """Vendors: NetSuite's `vendor` table with its subsidiaries -> JAGGAER suppliers, upserted by supplier number
 (the vendor's internal id). A deleted vendor becomes an inactive supplier."""
 
+import xml.etree.ElementTree as ET
+
 from mappings.resolution import LineCoding
 from sync.engine.journal import SourceItem
 from sync.engine.paging import PullContext, Stream, id_list
@@ -9,6 +11,7 @@ from sync.flows.deletions import read_deletions
 from sync.models import Flow
 from sync.remote.errors import SourceDataError
 from sync.remote.jaggaer_client import ItemResult, JaggaerClient
+from sync.remote.jaggaer_xml import SUPPLIER_IMPORT, JaggaerXmlClient, add
 from sync.remote.storable_text import storable_text
 
 VENDOR_STREAM = Stream(
@@ -116,4 +119,46 @@ class Vendors(FlowDefinition):
         return Built(content=supplier)
 
     def send(self, client: JaggaerClient, items: list[Item]) -> list[ItemResult]:
+        if isinstance(client, JaggaerXmlClient):
+            # The XML import is an upsert by ERPNumber as well; it only says that each supplier was taken.
+            return client.import_objects(SUPPLIER_IMPORT, [supplier_element(item.body) for item in items],
+                                         [item.body["supplierNumber"] for item in items], ["Updated"] * len(items))
         return client.upsert_suppliers([item.body for item in items])
+
+
+def supplier_element(supplier: dict) -> ET.Element:
+    """A supplier (contract section 4) as the Supplier of a SupplierSyncMessage, its children in the order of
+    JAGGAER's TSMSupplier DTD (docs/jaggaer-xml.md). The legal name and the payment terms have no element of
+    their own in the public samples: they go as OtherNames and as custom elements (ours)."""
+    element = ET.Element("Supplier")
+    add(element, "ERPNumber", supplier["supplierNumber"])
+    add(element, "ThirdPartyRefNumber", supplier["externalId"])
+    add(element, "Name", supplier["name"])
+    if supplier.get("legalName"):
+        add(element, "OtherNames", supplier["legalName"])
+    add(element, "Active", "true" if supplier["active"] else "false")
+    if supplier.get("businessUnitList"):
+        units = add(element, "BusinessUnitVendorNumberList")
+        for unit in supplier["businessUnitList"]:
+            add(units, "BusinessUnitVendorNumber", supplier["supplierNumber"], businessUnitInternalName=unit)
+    if supplier.get("taxIdentificationNumber"):
+        add(element, "TaxIdentificationNumber", supplier["taxIdentificationNumber"])
+    if supplier.get("currencyList"):
+        currencies = add(element, "SupportedCurrencyList")
+        for code in supplier["currencyList"]:
+            add(currencies, "IsoCurrencyCode", code)
+    if supplier.get("email") or supplier.get("phone"):
+        contact = add(add(element, "ContactList"), "Contact", type="main")
+        if supplier.get("email"):
+            add(contact, "Email", supplier["email"])
+        if supplier.get("phone"):
+            add(add(add(contact, "Phone"), "TelephoneNumber"), "Number", supplier["phone"])
+    terms = supplier.get("paymentTerms")
+    if terms:
+        elements = add(element, "CustomElementList")
+        for identifier, value in (("PaymentTerms", terms["code"]), ("PaymentTermsDays", terms.get("daysAfter"))):
+            if value is not None:
+                custom = add(elements, "CustomElement")
+                add(custom, "CustomElementIdentifier", identifier)
+                add(add(custom, "CustomElementValueList"), "CustomElementValue", value)
+    return element

@@ -6,9 +6,10 @@ import requests
 
 from credentials.errors import ConnectionFailed
 from credentials.jaggaer_auth import jaggaer_session
-from credentials.models import JaggaerConnection, NetSuiteConnection
+from credentials.models import JaggaerConnection, JaggaerTransport, NetSuiteConnection
 from credentials.netsuite_auth import netsuite_session
 from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.jaggaer_xml import JaggaerXmlClient
 from sync.remote.netsuite_client import NetSuiteClient
 from sync.remote.request_gate import request_gate
 
@@ -46,4 +47,10 @@ def _reported_limit(connection: NetSuiteConnection, session: requests.Session) -
 
 
 def jaggaer_client(connection: JaggaerConnection) -> JaggaerClient:
-    return JaggaerClient(session=jaggaer_session(connection=connection), base_url=connection.base_url)
+    """The J1P client, or for the XML transport the client that sends suppliers and POs as XML imports (and
+    everything without an XML route through J1P, with the same OAuth client)."""
+    session = jaggaer_session(connection=connection)
+    if connection.transport == JaggaerTransport.XML:
+        return JaggaerXmlClient(session=session, base_url=connection.base_url, identity=connection.xml_identity,
+                                shared_secret=connection.xml_shared_secret)
+    return JaggaerClient(session=session, base_url=connection.base_url)

@@ -190,7 +190,13 @@ class JaggaerClient:
                 return items
 
     def _call(self, method: str, path: str, *, accept_codes: tuple[int, ...] = (), **kwargs: Any) -> dict:
-        url = f"{self.base_url}{API}{path}"
+        response = self._answered(method, f"{self.base_url}{API}{path}", label=path, **kwargs)
+        return _checked_envelope(response, accept_codes)
+
+    def _answered(self, method: str, url: str, *, label: str, session: requests.Session | None = None,
+                  **kwargs: Any) -> requests.Response:
+        """The HTTP 200 answer to one request, after the retries that 429 and 503 allow; shared by the J1P API
+        and the XML imports (sync/remote/jaggaer_xml.py), which keep to the same gate and back-off."""
         attempt = 0
         while True:
             attempt += 1
@@ -200,12 +206,12 @@ class JaggaerClient:
             try:
                 with self._counting:
                     self.requests_made += 1
-                response = bounded_request(session=self.session, system="JAGGAER", method=method, url=url,
-                                           timeout=self.timeout, limits=self.limits, **kwargs)
+                response = bounded_request(session=session or self.session, system="JAGGAER", method=method,
+                                           url=url, timeout=self.timeout, limits=self.limits, **kwargs)
             except requests.RequestException as exc:
                 raise transport_error("JAGGAER", exc) from None
             if response.status_code == 200:
-                return _checked_envelope(response, accept_codes)
+                return response
             if response.status_code == 401:
                 # The session already renewed the token once: our credentials are refused. That stops the
                 # run (the records stay due) instead of failing every record as if the data were wrong.
@@ -219,7 +225,7 @@ class JaggaerClient:
             if delay is None:
                 delay = backoff_delay(attempt=attempt, base=self.backoff_base, cap=self.backoff_cap)
             # A Retry-After past the cap (an outage announced as hours) is asked again sooner.
-            wait_to_retry(system="JAGGAER", request=f"{method} {path}", error=error, attempt=attempt,
+            wait_to_retry(system="JAGGAER", request=f"{method} {label}", error=error, attempt=attempt,
                           max_attempts=self.max_attempts, seconds=min(delay, self.backoff_cap), sleep=self._sleep)
 
 

@@ -85,8 +85,8 @@ def test_the_form_never_shows_a_stored_secret_and_a_blank_field_keeps_it(jaggaer
     assert secret not in page and "Stored. Leave empty to keep it" in page
 
     form = {"name": "acme-jaggaer", "base_url": connection.base_url, "client_id": connection.client_id,
-            "client_secret": "", "dimension_fields": '{"gl_account": "GLAccount", "department": "Dept", '
-            '"class": "Class", "location": "Location", "subsidiary": "BusinessUnit"}'}
+            "client_secret": "", "transport": "j1p", "dimension_fields": '{"gl_account": "GLAccount", '
+            '"department": "Dept", "class": "Class", "location": "Location", "subsidiary": "BusinessUnit"}'}
     assert browser.post(change, form).status_code == 302
     connection.refresh_from_db()
     assert connection.client_secret == secret and connection.dimension_fields["department"] == "Dept"

@@ -130,3 +130,30 @@ def test_a_sandbox_account_is_not_paired_with_a_production_tenant_unless_intende
 def test_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("configure_connection", "--file", str(tmp_path / "absent.json"))
+
+
+def test_a_jaggaer_connection_can_use_the_xml_imports_without_printing_their_secret(tmp_path: Path) -> None:
+    output = run(jaggaer(transport="xml", xml={"identity": "acme-org", "shared_secret": "xml-secret-5b1f"}), tmp_path)
+
+    connection = JaggaerConnection.objects.get(name="acme-jaggaer")
+    assert (connection.transport, connection.xml_identity, connection.xml_shared_secret) == (
+        "xml", "acme-org", "xml-secret-5b1f")
+    assert "xml-secret-5b1f" not in output
+    # A re-configure that leaves the secret out keeps the stored one.
+    run(jaggaer(transport="xml", xml={"identity": "acme-org"}), tmp_path)
+    connection.refresh_from_db()
+    assert connection.xml_shared_secret == "xml-secret-5b1f"
+
+
+@pytest.mark.parametrize(("extra", "error"), [
+    ({"transport": "soap"}, 'transport: must be "j1p" or "xml", not \'soap\'.'),
+    ({"transport": "xml"}, "xml.identity: required."),
+    ({"transport": "xml", "xml": {"identity": "acme-org"}}, "xml.shared_secret: required."),
+    ({"transport": "xml", "xml": "acme-org:secret"}, "xml: must be an object"),
+    ({"transport": "xml", "xml": {"identity": "a", "shared_secret": "s", "password": "p"}},
+     "xml.password: unknown setting"),
+])
+def test_bad_xml_transport_settings_are_named_and_nothing_is_saved(tmp_path: Path, extra: dict, error: str) -> None:
+    with pytest.raises(CommandError, match=error.replace("(", r"\(").replace(")", r"\)")):
+        run(jaggaer(**extra), tmp_path)
+    assert not JaggaerConnection.objects.exists()

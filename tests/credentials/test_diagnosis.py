@@ -116,3 +116,25 @@ def test_check_connections_with_names_checks_only_those(netsuite: Any, jaggaer: 
         "ok   acme-jaggaer (JAGGAER): obtained an access token (client credentials); listed the custom fields."]
     with pytest.raises(CommandError, match="no connection named nobody"):
         call_command("check_connections", "nobody")
+
+
+def test_check_connections_checks_the_xml_identity_and_secret_without_writing(jaggaer: Any) -> None:
+    make_jaggaer(jaggaer, transport="xml", xml=jaggaer.app.demo_xml_credentials())
+    out = io.StringIO()
+
+    call_command("check_connections", "acme-jaggaer", stdout=out)
+
+    assert "XML identity 'ml-connector-demo' and its shared secret accepted by /apps/Router/TSMSupplierXMLImport" \
+        in out.getvalue()
+    assert not jaggaer.app.received()
+
+
+def test_a_refused_xml_shared_secret_is_named_and_not_printed(jaggaer: Any) -> None:
+    make_jaggaer(jaggaer, transport="xml", xml={"identity": "ml-connector-demo", "shared_secret": "not-the-secret"})
+    out = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("check_connections", "acme-jaggaer", stdout=out)
+
+    assert "JAGGAER refused the XML identity 'ml-connector-demo' or its shared secret" in out.getvalue()
+    assert "not-the-secret" not in out.getvalue()

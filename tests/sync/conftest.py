@@ -8,10 +8,18 @@ import pytest
 from credentials.models import ConnectionPair
 from mappings.models import CodingRule, PairCodingRule
 from tests.credentials.conftest import make_jaggaer, make_netsuite
+from tests.sync.helpers import use_xml_transport
 
 
 @pytest.fixture
-def pair(netsuite: Any, jaggaer: Any, tmp_path: Any, settings: Any) -> ConnectionPair:
+def jaggaer_transport() -> str:
+    """How the pair reaches JAGGAER: parametrize a test over it, `@pytest.mark.parametrize("jaggaer_transport",
+    ["j1p", "xml"])`, to run it over the J1P API and over the XML imports."""
+    return "j1p"
+
+
+@pytest.fixture
+def pair(netsuite: Any, jaggaer: Any, tmp_path: Any, settings: Any, jaggaer_transport: str) -> ConnectionPair:
     # Real limits would make a full sync wait out 1-second Retry-Afters; the rate limit has its own tests.
     jaggaer.app.configure(rate_per_second=10_000, max_in_flight=16)
     settings.SYNC_LOCK_DIR = tmp_path / "locks"
@@ -19,4 +27,6 @@ def pair(netsuite: Any, jaggaer: Any, tmp_path: Any, settings: Any) -> Connectio
     make_jaggaer(jaggaer)
     found = ConnectionPair.objects.select_related("netsuite", "jaggaer").get()
     PairCodingRule.objects.create(pair=found, rule=CodingRule.SAME_NUMBER)
+    if jaggaer_transport == "xml":
+        use_xml_transport(found, jaggaer)
     return found

@@ -12,7 +12,7 @@ from sync.engine.run import Clients, sync_pass
 from sync.models import SyncAttempt, SyncRecord
 from sync.remote.clients import netsuite_client
 from sync.remote.jaggaer_client import JaggaerClient
-from tests.sync.helpers import netsuite_rows
+from tests.sync.helpers import netsuite_rows, write_path
 
 pytestmark = pytest.mark.django_db
 State = SyncRecord.State
@@ -47,10 +47,11 @@ def test_a_timeout_after_jaggaer_applied_the_write_creates_no_duplicate(pair, ne
     assert all(a.record.sync_attempts.filter(state_after=State.DELIVERED).exists() for a in first_batch)
 
 
-def test_a_business_error_in_an_http_200_is_not_a_delivery(pair, netsuite, jaggaer):
+@pytest.mark.parametrize("jaggaer_transport", ["j1p", "xml"])
+def test_a_business_error_in_an_http_200_is_not_a_delivery(pair, netsuite, jaggaer, jaggaer_transport):
     sync_pass(pair=pair, flows=REFERENCE_FLOWS)
-    jaggaer.app.add_fault(kind="batch_failure", return_code=1, message="Import rejected by JAGGAER", path=PO_PATH,
-                          method="POST")
+    jaggaer.app.add_fault(kind="batch_failure", return_code=1, message="Import rejected by JAGGAER",
+                          path=write_path(jaggaer_transport, "purchase_order"), method="POST")
 
     sync_pass(pair=pair, flows=["purchase_orders"])
 
@@ -117,11 +118,12 @@ def test_a_duplicate_answer_for_our_own_purchase_order_counts_as_delivered(pair,
         "Created", "Error", "Updated"]
 
 
-def test_retries_that_never_succeed_end_in_failed_with_the_reason(pair, netsuite, jaggaer, settings):
+@pytest.mark.parametrize("jaggaer_transport", ["j1p", "xml"])
+def test_retries_that_never_succeed_end_in_failed_with_the_reason(pair, netsuite, jaggaer, settings, jaggaer_transport):
     settings.SYNC_RETRY_BASE_SECONDS = 0
     settings.SYNC_MAX_ATTEMPTS = 3
     sync_pass(pair=pair, flows=REFERENCE_FLOWS)
-    jaggaer.app.add_fault(kind="server_error", path=PO_PATH, method="POST")
+    jaggaer.app.add_fault(kind="server_error", path=write_path(jaggaer_transport, "purchase_order"), method="POST")
 
     sync_pass(pair=pair, flows=["purchase_orders"])
 

@@ -167,7 +167,8 @@ def test_full_and_failed_syncs_and_their_queued_tasks_leave_no_secret_in_any_tab
     netsuite.app.dataset.update_purchase_order(pos[3]["id"], memo="Refused with a 500")
     sync_pass(pair=pair, flows=["purchase_orders"])
     form = {"name": pair.jaggaer.name, "base_url": pair.jaggaer.base_url, "client_id": pair.jaggaer.client_id,
-            "client_secret": WRONG_SECRET, "dimension_fields": json.dumps(pair.jaggaer.dimension_fields)}
+            "client_secret": WRONG_SECRET, "transport": pair.jaggaer.transport,
+            "dimension_fields": json.dumps(pair.jaggaer.dimension_fields)}
     assert admin_client.post(reverse("admin:credentials_jaggaerconnection_change", args=[pair.jaggaer.pk]),
                              form).status_code == 302
     netsuite.app.dataset.update_purchase_order(pos[4]["id"], memo="Never delivered")

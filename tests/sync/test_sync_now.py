@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from sync.engine.run import sync_pass
 from sync.models import SyncAttempt, SyncRecord
-from tests.sync.helpers import coding_of, jaggaer_writes, netsuite_rows
+from tests.sync.helpers import coding_of, jaggaer_writes, netsuite_rows, write_path
 
 pytestmark = pytest.mark.django_db
 
@@ -77,11 +77,13 @@ def test_sync_status_json_counts_records_per_flow_and_state(pair, netsuite, jagg
     assert status["flows"]["purchase_orders"] == {state: 0 for state in SyncRecord.State.values}
 
 
-def test_sync_now_during_a_jaggaer_outage_says_it_waits_and_how_long_then_delivers(pair, netsuite, jaggaer, caplog):
+@pytest.mark.parametrize("jaggaer_transport", ["j1p", "xml"])
+def test_sync_now_during_a_jaggaer_outage_says_it_waits_and_how_long_then_delivers(pair, netsuite, jaggaer, caplog,
+                                                                                   jaggaer_transport):
     call_command("sync_now", flow=["gl_accounts", "classifications", "vendors"])
     # JAGGAER's maintenance answers the first purchase order batch with 503 and Retry-After: 1.
-    jaggaer.app.add_fault(kind="maintenance", retry_after=1, count=1, path="/j1p/api/public/jp/v1/purchaseorders",
-                          method="POST")
+    jaggaer.app.add_fault(kind="maintenance", retry_after=1, count=1,
+                          path=write_path(jaggaer_transport, "purchase_order"), method="POST")
 
     with caplog.at_level("INFO", logger="sync"):
         call_command("sync_now", flow=["purchase_orders"])
