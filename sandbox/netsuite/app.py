@@ -234,7 +234,12 @@ class NetSuiteSandbox:
                 with self.governor.slot():
                     self._latency.hold()
                     self.faults.before_request()
-                    response = self.faults.after_request(request.path, self._api.dispatch(request))
+                    try:
+                        answer = self._api.dispatch(request)
+                    except NetSuiteError as error:
+                        # A broken-answer fault may stand in for an error too (a garbled 404, say).
+                        answer = _error_response(error)
+                    response = self.faults.after_request(request.path, answer)
         except NetSuiteError as error:
             response = _error_response(error)
         except Exception:

@@ -5,8 +5,13 @@ from typing import Any
 
 import pytest
 
+from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import ConnectionPair
+from credentials.netsuite_auth import netsuite_session
 from mappings.models import CodingRule, PairCodingRule
+from sync.engine.run import Clients
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
 from tests.credentials.conftest import make_jaggaer, make_netsuite
 
 
@@ -20,3 +25,14 @@ def pair(netsuite: Any, jaggaer: Any, tmp_path: Any, settings: Any) -> Connectio
     found = ConnectionPair.objects.select_related("netsuite", "jaggaer").get()
     PairCodingRule.objects.create(pair=found, rule=CodingRule.SAME_NUMBER)
     return found
+
+
+@pytest.fixture
+def clients(pair) -> Clients:
+    """The pair's clients without the waits between retries."""
+    return Clients(
+        netsuite=NetSuiteClient(session=netsuite_session(connection=pair.netsuite), rest_url=pair.netsuite.rest_url,
+                                sleep=lambda seconds: None),
+        jaggaer=JaggaerClient(session=jaggaer_session(connection=pair.jaggaer), base_url=pair.jaggaer.base_url,
+                              sleep=lambda seconds: None),
+    )
