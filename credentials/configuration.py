@@ -16,10 +16,12 @@ from credentials.models import (
     JaggaerConnection,
     NetSuiteAuthMethod,
     NetSuiteConnection,
+    NetSuiteReadMode,
     default_dimension_fields,
 )
 
-_NETSUITE_KEYS = {"name", "system", "account_id", "base_url", "auth", "concurrency_limit", "timezone", "webhook_secret"}
+_NETSUITE_KEYS = {"name", "system", "account_id", "base_url", "auth", "concurrency_limit", "timezone", "webhook_secret",
+                  "read_mode"}
 _JAGGAER_KEYS = {"name", "system", "base_url", "auth", "dimension_fields", "allow_production_with_sandbox"}
 _JAGGAER_AUTH = {"oauth2_client_credentials": ("client_id", "client_secret")}
 _ALL_NETSUITE_AUTH_FIELDS = sorted({f for fields in (*NETSUITE_AUTH_FIELDS.values(),
@@ -84,6 +86,12 @@ def _apply_netsuite(connection: NetSuiteConnection, data: dict[str, Any]) -> Non
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ConfigurationError("concurrency_limit: must be a whole number of at least 1.")
         connection.concurrency_limit = limit
+    if "read_mode" in data:  # absent: keep the stored mode
+        mode = data["read_mode"]
+        if mode not in NetSuiteReadMode.values:
+            raise ConfigurationError(f"read_mode: must be \"suiteql\" or \"rest_records\" (for a role without "
+                                     f"SuiteAnalytics Workbook), not {mode!r}.")
+        connection.read_mode = mode
     auth = _auth(data)
     method = auth.get("method")
     if method not in NETSUITE_AUTH_FIELDS:

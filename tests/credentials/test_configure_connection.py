@@ -130,3 +130,17 @@ def test_a_sandbox_account_is_not_paired_with_a_production_tenant_unless_intende
 def test_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("configure_connection", "--file", str(tmp_path / "absent.json"))
+
+
+def test_the_netsuite_read_mode_is_set_kept_when_absent_and_a_bad_value_is_named(tmp_path: Path, rsa_key: Any) -> None:
+    run({**m2m(rsa_key.private_pem), "read_mode": "rest_records"}, tmp_path)
+    assert NetSuiteConnection.objects.get().read_mode == "rest_records"
+
+    run(m2m(rsa_key.private_pem), tmp_path)
+    assert NetSuiteConnection.objects.get().read_mode == "rest_records"
+
+    with pytest.raises(CommandError) as refused:
+        run({**m2m(rsa_key.private_pem), "read_mode": "soap"}, tmp_path)
+    assert str(refused.value) == ('read_mode: must be "suiteql" or "rest_records" (for a role without SuiteAnalytics '
+                                  "Workbook), not 'soap'.")
+    assert NetSuiteConnection.objects.get().read_mode == "rest_records"

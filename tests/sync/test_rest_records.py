@@ -1,9 +1,12 @@
 """Read mode rest_records: the same flows read through NetSuite's REST record list and records, for roles that may
 not run SuiteQL, landing in JAGGAER exactly what SuiteQL mode lands."""
 
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from credentials.models import NetSuiteReadMode
@@ -162,3 +165,30 @@ def test_records_are_read_several_at_once_within_the_accounts_limit(pair, netsui
     assert netsuite.app.peak_in_flight == 3  # reads overlapped, up to the limit and never past it
     assert not [entry for entry in netsuite.app.requests_log if entry.status == 429]
     assert sum(outcome.run.netsuite_requests for outcome in outcomes) == netsuite.app.stats()["requests"]
+
+
+def test_check_connections_says_suiteql_is_refused_and_rest_records_allowed_and_suggests_the_mode(pair, netsuite):
+    netsuite.app.configure(suiteql_allowed=False)
+    out = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("check_connections", pair.netsuite.name, stdout=out)
+
+    assert ("FAIL acme-netsuite (NetSuite): SuiteQL refused: the role lacks SuiteAnalytics Workbook; REST records "
+            'allowed: set the connection\'s read mode to REST records ("read_mode": "rest_records"), or give the role '
+            "SuiteAnalytics Workbook.") in out.getvalue()
+
+    rest_records(pair)
+    out = StringIO()
+    call_command("check_connections", pair.netsuite.name, stdout=out)
+    assert out.getvalue().startswith("ok   acme-netsuite (NetSuite): ")
+    assert ("listed subsidiaries through REST records; SuiteQL refused: the role lacks SuiteAnalytics Workbook; "
+            "REST records allowed; read mode REST records.") in out.getvalue()
+
+
+def test_check_connections_with_both_modes_allowed_suggests_suiteql(pair, netsuite):
+    rest_records(pair)
+    out = StringIO()
+    call_command("check_connections", pair.netsuite.name, stdout=out)
+    assert ("SuiteQL allowed; REST records allowed (suggested read mode: SuiteQL, which reads in bulk and sees "
+            "line-only edits); read mode REST records.") in out.getvalue()
