@@ -24,9 +24,10 @@ def pull(*, pair: ConnectionPair, flow: str, client: NetSuiteClient, window: Win
 
 def pull_one(*, pair: ConnectionPair, record_type: str, client: NetSuiteClient, netsuite_id: str) -> PullReport:
     """Re-reads one record of a NetSuite record type through the same path as a poll, so that a push and a
-    poll of the same change record it once. A record that comes back empty is deleted only when NetSuite's
-    deletedrecord says so: anything else (a save not visible yet, an answer that lost its rows) is a
-    retryable fault, because treating it as a deletion would cancel a live PO in JAGGAER."""
+    poll of the same change record it once. A record that comes back empty is deleted only when NetSuite says
+    so: deletedrecord lists it (SuiteQL), or the record read answers 404 NONEXISTENT_ID (REST records). Anything
+    else (a save not visible yet, an answer that lost its rows) is a retryable fault, because treating it as a
+    deletion would cancel a live PO in JAGGAER."""
     definition = flow_of_record_type(record_type)
     context = PullContext(pair=pair, flow=str(definition.flow), client=client, window=None, progress=None,
                           only_id=netsuite_id, only_stream=definition.stream_of(record_type))
