@@ -10,7 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from credentials.models import NetSuiteReadMode
-from sync.engine.run import sync_pass
+from mappings.models import NetSuiteReference
+from sync.engine.run import refresh_reference_lists, sync_pass
 from sync.models import SyncCursor, SyncRecord, WebhookEvent
 from sync.remote.errors import NetSuiteError
 from sync.triggers.push import process_event
@@ -192,3 +193,34 @@ def test_check_connections_with_both_modes_allowed_suggests_suiteql(pair, netsui
     call_command("check_connections", pair.netsuite.name, stdout=out)
     assert ("SuiteQL allowed; REST records allowed (suggested read mode: SuiteQL, which reads in bulk and sees "
             "line-only edits); read mode REST records.") in out.getvalue()
+
+
+def test_a_line_only_edit_is_not_seen_by_polling_but_a_push_carries_it(pair, netsuite, jaggaer, clients):
+    rest_records(pair)
+    sync_pass(pair=pair, clients=clients)
+    po = open_po(netsuite)
+    netsuite.app.dataset.update_purchase_order_line(po["id"], 1, memo="Changed on the line only")
+
+    sync_pass(pair=pair, flows=["purchase_orders"], clients=clients)
+    lines = jaggaer.app.purchase_orders[po["tranid"]]["poLineList"]["poLine"]
+    assert "Changed on the line only" not in [line.get("description") for line in lines]  # the documented blind spot
+
+    event = pushed(pair, "purchaseorder", po["id"])
+    event.event_type = "edit"
+    event.save()
+    process_event(event_id=event.pk, clients=clients)
+    lines = jaggaer.app.purchase_orders[po["tranid"]]["poLineList"]["poLine"]
+    assert "Changed on the line only" in [line.get("description") for line in lines]
+
+
+def test_refreshing_the_reference_lists_reads_every_code_through_rest_records(pair, netsuite, jaggaer):
+    rest_records(pair)
+    netsuite.app.configure(suiteql_allowed=False)
+    sync_pass(pair=pair, flows=["gl_accounts", "classifications"])
+    read_before = SyncRecord.objects.filter(flow__in=["gl_accounts", "classifications"]).count()
+
+    outcomes = refresh_reference_lists(pair=pair)
+
+    assert sum(outcome.run.records_read for outcome in outcomes) == read_before > 0
+    assert NetSuiteReference.objects.filter(reference_list__kind="gl_account").count() == len(
+        netsuite_rows(netsuite, "SELECT id FROM account"))
