@@ -61,15 +61,16 @@ class RecordRead:
 
 def account_timestamp(value: object, zone: ZoneInfo) -> str:
     """A REST datetime (ISO-8601 UTC, spec section 4) as the cursor's text: YYYY-MM-DD HH:MM:SS in the
-    account's time zone, the form SuiteQL mode keeps."""
-    if not isinstance(value, str):
-        raise SourceDataError(f"NetSuite sent a lastModifiedDate {value!r} that is not a datetime")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise SourceDataError(f"NetSuite sent a lastModifiedDate {value!r} that is not a datetime") from None
-    if moment.tzinfo is None:
-        raise SourceDataError(f"NetSuite sent a lastModifiedDate {value!r} without its time zone")
+    account's time zone, the form SuiteQL mode keeps. A record without a readable one is a malformed answer, read
+    again like a 5xx: the cursor cannot be placed after it."""
+    moment = None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+    if moment is None or moment.tzinfo is None:
+        raise bad_answer("NetSuite", "a record without a lastModifiedDate in ISO-8601 with its time zone")
     return moment.astimezone(zone).strftime(PY_TIMESTAMP)
 
 
@@ -146,12 +147,11 @@ class References:
             self._known[read] = record
 
     def get(self, read: RecordRead) -> dict:
+        """The record, or {} when NetSuite answers that it does not exist: as SuiteQL's LEFT JOIN finds no row, so
+        that the record referring to it fails on its own ("an unknown currency") as it does in SuiteQL mode."""
         if read not in self._known:
             self.load([read])
-        record = self._known[read]
-        if record is None:
-            raise SourceDataError(f"NetSuite has no {read.record_type} {read.record_id}, which the record refers to")
-        return record
+        return self._known[read] or {}
 
 
 class RestReader:
