@@ -25,6 +25,7 @@ from credentials.models import (
     JaggaerConnection,
     NetSuiteAuthMethod,
     NetSuiteConnection,
+    NetSuiteReadMode,
 )
 
 
@@ -74,8 +75,21 @@ class WriteOnlySecretsForm(forms.ModelForm):
                    for name in self.changed_data)
 
 
+# What REST records mode cannot see, said where the mode is chosen (README, "Read modes").
+READ_MODE_HELP = (
+    "SuiteQL reads in bulk and needs the SuiteAnalytics Workbook permission. REST records works for a role with REST "
+    "Web Services only, at about one request per record, and cannot see a line-only edit that does not move the "
+    "record's last-modified date: deploy the push script (sync/suitescript/) so that such edits reach JAGGAER."
+)
+
+
 class NetSuiteConnectionForm(WriteOnlySecretsForm):
     secret_fields = NETSUITE_SECRET_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "read_mode" in self.fields:
+            self.fields["read_mode"].help_text = READ_MODE_HELP
 
     class Meta:
         model = NetSuiteConnection
@@ -150,12 +164,13 @@ class NetSuiteConnectionAdmin(ConnectionAdmin):
     form = NetSuiteConnectionForm
     secret_fields = NETSUITE_SECRET_FIELDS
     token_owner = "netsuite"
-    list_display = ["name", "account_id", "auth_method", "needs_consent", "last_test_ok", "last_tested_at"]
-    list_filter = ["auth_method", "needs_consent", "last_test_ok"]
+    list_display = ["name", "account_id", "auth_method", "read_mode", "needs_consent", "last_test_ok", "last_tested_at"]
+    list_filter = ["auth_method", "read_mode", "needs_consent", "last_test_ok"]
     readonly_fields = ["stored_secrets", "consent", "refresh_token_expires_at", "last_tested_at", "last_test_ok",
-                       "last_test_result"]
+                       "last_test_result", "read_mode_note"]
     fieldsets = [
         (None, {"fields": ["name", "account_id", "base_url", "timezone", "concurrency_limit", "webhook_secret"]}),
+        ("Reading", {"fields": ["read_mode", "read_mode_note"]}),
         ("Authentication", {"fields": ["auth_method", "stored_secrets"]}),
         ("OAuth 2.0 client credentials", {"fields": ["client_id", "certificate_id", "algorithm", "private_key_pem"]}),
         ("OAuth 2.0 authorization code", {"fields": ["client_secret", "refresh_token", "redirect_uri", "consent",
@@ -163,6 +178,16 @@ class NetSuiteConnectionAdmin(ConnectionAdmin):
         ("Token-based authentication", {"fields": ["consumer_key", "consumer_secret", "token_id", "token_secret"]}),
         ("Last test", {"fields": ["last_tested_at", "last_test_ok", "last_test_result"]}),
     ]
+
+    @admin.display(description="what this mode sees")
+    def read_mode_note(self, obj: NetSuiteConnection) -> str:
+        if obj.read_mode != NetSuiteReadMode.REST_RECORDS:
+            return "Every change, line-only edits included (SuiteQL reads the lines' own last-modified dates)."
+        return format_html(
+            "<strong>{}</strong> {}", "REST records cannot see a line-only edit",
+            "that does not move the record's last-modified date: such an edit reaches JAGGAER with the record's next "
+            "header change, or at once through push (deploy the SuiteScript in sync/suitescript/, "
+            "docs/netsuite-push.md). Deletions cost a listing of every id per pass (docs/netsuite-rest-records.md).")
 
     @admin.display(description="consent")
     def consent(self, obj: NetSuiteConnection) -> str:

@@ -17,10 +17,12 @@ from credentials.models import (
     JaggaerTransport,
     NetSuiteAuthMethod,
     NetSuiteConnection,
+    NetSuiteReadMode,
     default_dimension_fields,
 )
 
-_NETSUITE_KEYS = {"name", "system", "account_id", "base_url", "auth", "concurrency_limit", "timezone", "webhook_secret"}
+_NETSUITE_KEYS = {"name", "system", "account_id", "base_url", "auth", "concurrency_limit", "timezone", "webhook_secret",
+                  "read_mode"}
 _JAGGAER_KEYS = {"name", "system", "base_url", "auth", "dimension_fields", "allow_production_with_sandbox",
                  "transport", "xml"}
 _JAGGAER_XML_KEYS = {"identity", "shared_secret"}
@@ -87,6 +89,12 @@ def _apply_netsuite(connection: NetSuiteConnection, data: dict[str, Any]) -> Non
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ConfigurationError("concurrency_limit: must be a whole number of at least 1.")
         connection.concurrency_limit = limit
+    if "read_mode" in data:  # absent: keep the stored mode
+        mode = data["read_mode"]
+        if mode not in NetSuiteReadMode.values:
+            raise ConfigurationError(f"read_mode: must be \"suiteql\" or \"rest_records\" (for a role without "
+                                     f"SuiteAnalytics Workbook), not {mode!r}.")
+        connection.read_mode = mode
     auth = _auth(data)
     method = auth.get("method")
     if method not in NETSUITE_AUTH_FIELDS:

@@ -4,12 +4,19 @@ what failed. Used by the admin action and `check_connections`; the outcome is ke
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
 
 from credentials.errors import ConnectionFailed, Problem
 from credentials.jaggaer_auth import jaggaer_session
-from credentials.models import JaggaerConnection, JaggaerTransport, NetSuiteAuthMethod, NetSuiteConnection
+from credentials.models import (
+    JaggaerConnection,
+    JaggaerTransport,
+    NetSuiteAuthMethod,
+    NetSuiteConnection,
+    NetSuiteReadMode,
+)
 from credentials.netsuite_auth import netsuite_session
 from credentials.session import BearerAuth, ConnectionSession
 from credentials.tokens import unreachable
@@ -61,28 +68,63 @@ def _fresh_token(session: ConnectionSession, report: ConnectionReport, what: str
         report.checked.append(f"obtained an access token ({what})")
 
 
+# What each read mode needs of the integration's role, in the admin's words.
+_SUITEQL_REFUSED = "SuiteQL refused: the role lacks SuiteAnalytics Workbook"
+_REST_REFUSED = "REST records refused: the role lacks the permissions to view its records (e.g. Lists > Subsidiaries)"
+
+
 def _test_netsuite(connection: NetSuiteConnection, report: ConnectionReport) -> None:
+    """Tries both read modes, so that the report says which the role allows and which to choose."""
     session = netsuite_session(connection=connection)
     _fresh_token(session, report, connection.get_auth_method_display())
     if connection.auth_method == NetSuiteAuthMethod.TBA:
         report.checked.append(f"signed requests with TBA (HMAC-SHA256, realm {connection.realm})")
-    url = f"{connection.rest_url}/query/v1/suiteql"
+    suiteql = _allowed(connection, session, "POST", "/query/v1/suiteql", "the SuiteQL read", params={"limit": 1},
+                       json={"q": "SELECT id FROM subsidiary"}, headers={"Prefer": "transient"})
+    rest = _allowed(connection, session, "GET", "/record/v1/subsidiary", "the REST record list", params={"limit": 1})
+    if suiteql:
+        report.checked.append("read one subsidiary with SuiteQL")
+    if rest:
+        report.checked.append("listed subsidiaries through REST records")
+    if not (suiteql or rest):
+        raise ConnectionFailed(Problem.REFUSED, (
+            "NetSuite accepted the login but the role may not run SuiteQL nor read REST records (403): give the "
+            "integration's role the REST Web Services and SuiteAnalytics Workbook permissions."
+        ))
+    chosen = connection.read_mode
+    if not suiteql:
+        verdict = f"{_SUITEQL_REFUSED}; REST records allowed"
+        if chosen == NetSuiteReadMode.SUITEQL:
+            raise ConnectionFailed(Problem.REFUSED, f"{verdict}: set the connection's read mode to REST records "
+                                   '("read_mode": "rest_records"), or give the role SuiteAnalytics Workbook.')
+    elif not rest:
+        verdict = f"SuiteQL allowed; {_REST_REFUSED}"
+        if chosen == NetSuiteReadMode.REST_RECORDS:
+            raise ConnectionFailed(Problem.REFUSED, f"{verdict}: set the connection's read mode to SuiteQL "
+                                   '("read_mode": "suiteql").')
+    else:
+        # SuiteQL reads in bulk (about 10 requests per 1,000 POs against about 1,000) and sees line-only edits.
+        verdict = "SuiteQL allowed; REST records allowed" + (
+            "" if chosen == NetSuiteReadMode.SUITEQL else " (suggested read mode: SuiteQL, which reads in bulk and "
+            "sees line-only edits)")
+    report.checked.append(f"{verdict}; read mode {connection.get_read_mode_display()}")
+
+
+def _allowed(connection: NetSuiteConnection, session: ConnectionSession, method: str, path: str, what: str,
+             **kwargs: Any) -> bool:
+    """Whether the role may make this read: True on 200, False on NetSuite's 403; any other answer is a failure."""
+    url = f"{connection.rest_url}{path}"
     try:
-        response = session.post(url, params={"limit": 1}, json={"q": "SELECT id FROM subsidiary"},
-                                headers={"Prefer": "transient"})
+        response = session.request(method, url, **kwargs)
     except requests.RequestException as exc:
         raise unreachable(url, exc) from None
     if response.status_code == 200:
-        report.checked.append("read one subsidiary with SuiteQL")
-        return
+        return True
     if response.status_code == 401:
         raise _netsuite_login_refused(connection, response)
     if response.status_code == 403:
-        raise ConnectionFailed(Problem.REFUSED, (
-            "NetSuite accepted the login but the role may not run SuiteQL (403): give the integration's role "
-            "the REST Web Services and SuiteAnalytics Workbook permissions."
-        ))
-    raise ConnectionFailed(Problem.REFUSED, f"NetSuite answered the SuiteQL read with HTTP {response.status_code}"
+        return False
+    raise ConnectionFailed(Problem.REFUSED, f"NetSuite answered {what} with HTTP {response.status_code}"
                            f"{_netsuite_detail(response)}.")
 
 

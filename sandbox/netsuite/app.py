@@ -105,6 +105,7 @@ class NetSuiteSandbox:
         self._concurrency_limit = concurrency_limit
         self._default_latency = latency
         self._latency = Latency(latency)
+        self.suiteql_allowed = True
         self._stats_lock = threading.Lock()
         self._api_requests = 0
         self._api = self._api_routes()
@@ -126,13 +127,20 @@ class NetSuiteSandbox:
         self.governor.account_limit = self._concurrency_limit
         self.governor.integration_limit = None
         self._latency.set(self._default_latency)
+        self.suiteql_allowed = True
         self.reset_stats()
         self.requests_log.clear()
         self._register_demo_clients()
 
-    def configure(self, *, latency: float | None = None, concurrency_limit: int | None = None) -> None:
-        """Changes the per-request latency and the account's concurrency limit until the next reset(). A change of
-        latency lets the requests held under the old one go at once."""
+    def configure(self, *, latency: float | None = None, concurrency_limit: int | None = None,
+                  suiteql_allowed: bool | None = None) -> None:
+        """Changes the per-request latency, the account's concurrency limit and whether the role may run SuiteQL
+        (a role without the SuiteAnalytics Workbook permission: SuiteQL answers 403, REST records still work)
+        until the next reset(). A change of latency lets the requests held under the old one go at once."""
+        if suiteql_allowed is not None:
+            if not isinstance(suiteql_allowed, bool):
+                raise ValueError("suiteql_allowed must be true or false")
+            self.suiteql_allowed = suiteql_allowed
         if concurrency_limit is not None:
             if not isinstance(concurrency_limit, int) or concurrency_limit < 1:
                 raise ValueError("concurrency_limit must be a whole number of at least 1")
@@ -226,7 +234,12 @@ class NetSuiteSandbox:
                 with self.governor.slot():
                     self._latency.hold()
                     self.faults.before_request()
-                    response = self.faults.after_request(request.path, self._api.dispatch(request))
+                    try:
+                        answer = self._api.dispatch(request)
+                    except NetSuiteError as error:
+                        # A broken-answer fault may stand in for an error too (a garbled 404, say).
+                        answer = _error_response(error)
+                    response = self.faults.after_request(request.path, answer)
         except NetSuiteError as error:
             response = _error_response(error)
         except Exception:
@@ -253,6 +266,11 @@ class NetSuiteSandbox:
         return router
 
     def _suiteql(self, request: Request) -> Response:
+        if not self.suiteql_allowed:
+            # What a role given REST Web Services but not SuiteAnalytics Workbook meets.
+            raise NetSuiteError(403, "INSUFFICIENT_PERMISSION", (
+                "Permission Violation: You need the 'SuiteAnalytics Workbook' permission to access this page. "
+                "Please contact your account administrator."))
         prefer = {part.strip().lower() for part in request.headers.get("Prefer", "").split(",")}
         if "transient" not in prefer:
             raise NetSuiteError(400, "USER_ERROR", "SuiteQL queries require the header 'Prefer: transient'.")
@@ -281,7 +299,7 @@ class NetSuiteSandbox:
     def _list_records(self, request: Request) -> Response:
         return json_response(200, self.dataset.list_records(
             record_type=request.params["record_type"], limit=_query_int(request, "limit", 1000),
-            offset=_query_int(request, "offset", 0), base_url=request.base_url,
+            offset=_query_int(request, "offset", 0), base_url=request.base_url, q=request.query.get("q"),
         ))
 
     # --- the HTTP control API ------------------------------------------------------------------------------
@@ -320,7 +338,7 @@ class NetSuiteSandbox:
         return json_response(200, {"ok": True})
 
     def _configure_over_http(self, request: Request) -> Response:
-        """{"latency": seconds, "concurrency_limit": n}, either or both."""
+        """{"latency": seconds, "concurrency_limit": n, "suiteql_allowed": false}, any of them."""
         self.configure(**self._json_object(request))
         return json_response(200, self.stats())
 

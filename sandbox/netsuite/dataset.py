@@ -98,11 +98,14 @@ class NetSuiteDataset:
             return records.render_record(self._conn, kind=kind, internal_id=internal_id, expand=expand,
                                          fields=fields, base_url=base_url)
 
-    def list_records(self, *, record_type: str, limit: int, offset: int, base_url: str) -> dict:
+    def list_records(self, *, record_type: str, limit: int, offset: int, base_url: str, q: str | None = None) -> dict:
+        """Ids of a record type, filtered by `q` (record collection filtering: lastModifiedDate days in the account's
+        time zone and date format, ids, references; sandbox/netsuite/collection.py)."""
         kind = records.record_kind(record_type)
         with self._lock:
             return records.list_records(self._conn, kind=kind, rest_type=record_type.lower(), limit=limit,
-                                        offset=offset, base_url=base_url)
+                                        offset=offset, q=q, base_url=base_url, zone=self._zone,
+                                        date_format=self.date_format)
 
     def counts(self) -> dict[str, int]:
         """Rows per SuiteQL table."""

@@ -1,4 +1,6 @@
-"""REST record rendering (spec section 4): purchaseOrder, vendorBill, vendor and account as NetSuite's
+"""REST record rendering (spec section 4): purchaseOrder, vendorBill, vendor and account, and the records they
+refer to (subsidiary, department, classification, location, currency, term, the item types,
+vendorSubsidiaryRelationship) as NetSuite's
 record service shows them, modelled on the captured ../shared/fixtures/netsuite/record_purchase_order_expanded.json:
 typed values, references as {"id", "refName", "links"}, dates "2025-06-06", datetimes in UTC
 "2025-05-17T20:25:00Z", empty fields left out, sublists `item` and `expense`."""
@@ -7,17 +9,25 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sandbox.netsuite.collection import filter_sql
 from sandbox.netsuite.errors import NetSuiteError
 from sandbox.netsuite.schema import DISPLAY_EXPRESSIONS, STATUSES
 from sandbox.netsuite.suiteql import check_paging, page_links
 
 # REST path names, lower-case (paths are case-insensitive) -> where the record lives.
-RECORD_TYPES = {"purchaseorder": "PurchOrd", "vendorbill": "VendBill", "vendor": "vendor", "account": "account"}
+_SEGMENTS = ("subsidiary", "department", "classification", "location")
+RECORD_TYPES = {"purchaseorder": "PurchOrd", "vendorbill": "VendBill", "vendor": "vendor", "account": "account",
+                **{segment: segment for segment in _SEGMENTS}, "currency": "currency", "term": "term",
+                "inventoryitem": "InvtPart", "noninventoryitem": "NonInvtPart", "serviceitem": "Service",
+                "vendorsubsidiaryrelationship": "vendorsubsidiaryrelationship"}
 _REST_NAME_OF_TABLE = {"vendor": "vendor", "currency": "currency", "subsidiary": "subsidiary",
                        "department": "department", "classification": "classification", "location": "location",
                        "term": "term", "account": "account", "transaction": "purchaseorder"}
 _ITEM_RECORD_TYPES = {"InvtPart": "inventoryitem", "NonInvtPart": "noninventoryitem", "Service": "serviceitem"}
+# The relationship rows have no id column of their own: their SQLite rowid stands in.
+_RELATIONSHIP = "vendorsubsidiaryrelationship"
 _APPROVAL_STATUS_NAMES = {1: "Pending Approval", 2: "Approved", 3: "Rejected"}
 
 _TRANSACTION_FIELDS = ["tranId", "tranDate", "entity", "currency", "exchangeRate", "subsidiary", "department",
@@ -31,6 +41,20 @@ FIELDS = {
                "lastModifiedDate"],
     "account": ["acctNumber", "acctName", "fullName", "acctType", "isInactive", "parent", "description",
                 "lastModifiedDate"],
+    **{segment: ["name", "fullName", "parent", "isInactive", "lastModifiedDate"] for segment in _SEGMENTS},
+    "currency": ["symbol", "name"],
+    "term": ["name", "daysUntilNetDue"],
+    **{kind: ["itemId", "displayName", "itemType", "expenseAccount", "isInactive"] for kind in _ITEM_RECORD_TYPES},
+    _RELATIONSHIP: ["entity", "subsidiary"],
+}
+# The fields the record list's q may filter on, per table, and their SQL columns.
+_FILTERABLE = {
+    "transaction": {"id": '"id"', "lastmodifieddate": '"lastmodifieddate"'},
+    "vendor": {"id": '"id"', "lastmodifieddate": '"lastmodifieddate"'},
+    "account": {"id": '"id"', "lastmodifieddate": '"lastmodifieddate"'},
+    **{segment: {"id": '"id"', "lastmodifieddate": '"lastmodifieddate"'} for segment in _SEGMENTS},
+    "currency": {"id": '"id"'}, "term": {"id": '"id"'}, "item": {"id": '"id"'},
+    _RELATIONSHIP: {"id": "rowid", "entity": '"entity"'},
 }
 
 
@@ -109,18 +133,26 @@ def _rows(conn: sqlite3.Connection, sql: str, args: tuple) -> list[dict[str, Any
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _where(kind: str) -> tuple[str, str, tuple, tuple]:
+    """The table of a record kind, its id column, and the condition that keeps rows of that kind."""
+    if kind in ("PurchOrd", "VendBill"):
+        return "transaction", '"id"', ('"type" = ?',), (kind,)
+    if kind in _ITEM_RECORD_TYPES:
+        return "item", '"id"', ('"itemtype" = ?',), (kind,)
+    return kind, ("rowid" if kind == _RELATIONSHIP else '"id"'), (), ()
+
+
 def find_id(conn: sqlite3.Connection, *, kind: str, record_id: str) -> int:
     """The internal id of a record named by internal id or `eid:<externalId>`; 404 when there is none."""
-    table = "transaction" if kind in ("PurchOrd", "VendBill") else kind
-    type_filter = ' AND "type" = ?' if table == "transaction" else ""
-    type_args: tuple = (kind,) if table == "transaction" else ()
+    table, id_column, conditions, type_args = _where(kind)
+    type_filter = "".join(f" AND {condition}" for condition in conditions)
     if record_id.lower().startswith("eid:"):
-        if table == "account":  # accounts carry no external id in this data set
+        if table not in ("transaction", "vendor"):  # only those carry an external id in this data set
             raise not_found()
         row = conn.execute(f'SELECT "id" FROM "{table}" WHERE "externalid" = ?{type_filter}',
                            (record_id[4:], *type_args)).fetchone()
     elif record_id.isdigit():
-        row = conn.execute(f'SELECT "id" FROM "{table}" WHERE "id" = ?{type_filter}',
+        row = conn.execute(f'SELECT {id_column} FROM "{table}" WHERE {id_column} = ?{type_filter}',
                            (int(record_id), *type_args)).fetchone()
     else:
         row = None
@@ -133,9 +165,11 @@ def render_record(conn: sqlite3.Connection, *, kind: str, internal_id: int, expa
                   fields: list[str] | None, base_url: str) -> dict[str, Any]:
     renderer = _Renderer(conn, base_url)
     render: Callable[..., dict[str, Any]] = {
-        "PurchOrd": _transaction, "VendBill": _transaction, "vendor": _vendor, "account": _account}[kind]
+        "PurchOrd": _transaction, "VendBill": _transaction, "vendor": _vendor, "account": _account,
+        **dict.fromkeys(_SEGMENTS, _segment), "currency": _currency, "term": _term,
+        **dict.fromkeys(_ITEM_RECORD_TYPES, _item), _RELATIONSHIP: _relationship}[kind]
     body = render(renderer, internal_id, kind=kind, expand=expand)
-    rest_type = {"PurchOrd": "purchaseorder", "VendBill": "vendorbill"}.get(kind, kind)
+    rest_type = {"PurchOrd": "purchaseorder", "VendBill": "vendorbill", **_ITEM_RECORD_TYPES}.get(kind, kind)
     self_href = renderer.href(rest_type, internal_id) + ("?expandSubResources=true" if expand else "")
     record = {"links": [{"rel": "self", "href": self_href}], "id": str(internal_id), **_compact(body)}
     if fields is None:
@@ -223,7 +257,10 @@ def _line(renderer: _Renderer, line: dict[str, Any], rest_type: str, sublist: st
             description=line["memo"], quantity=line["quantity"], rate=line["rate"],
         )
     else:
-        values.update(account=renderer.ref("account", line["expenseaccount"]), memo=line["memo"])
+        # The data set keeps a quantity and rate on some expense lines, which SuiteQL shows: the record shows them
+        # too, so that both read modes see one account.
+        values.update(account=renderer.ref("account", line["expenseaccount"]), memo=line["memo"],
+                      quantity=line["quantity"], rate=line["rate"])
     values.update(
         amount=line["foreignamount"],
         department=renderer.ref("department", line["department"]),
@@ -262,16 +299,50 @@ def _account(renderer: _Renderer, internal_id: int, *, kind: str, expand: bool) 
     }
 
 
-def list_records(conn: sqlite3.Connection, *, kind: str, rest_type: str, limit: int, offset: int,
-                 base_url: str) -> dict[str, Any]:
-    """GET /record/v1/<type>: ids and links only, oldest id first, paged like SuiteQL."""
+def _segment(renderer: _Renderer, internal_id: int, *, kind: str, expand: bool) -> dict[str, Any]:
+    row = _rows(renderer.conn, f'SELECT * FROM "{kind}" WHERE "id" = ?', (internal_id,))[0]
+    return {"name": row["name"], "fullName": row["fullname"], "parent": renderer.ref(kind, row["parent"]),
+            "isInactive": _bool(row["isinactive"]), "lastModifiedDate": _utc_iso(row["lastmodifieddate"])}
+
+
+def _currency(renderer: _Renderer, internal_id: int, *, kind: str, expand: bool) -> dict[str, Any]:
+    row = _rows(renderer.conn, 'SELECT * FROM "currency" WHERE "id" = ?', (internal_id,))[0]
+    return {"symbol": row["symbol"], "name": row["name"]}
+
+
+def _term(renderer: _Renderer, internal_id: int, *, kind: str, expand: bool) -> dict[str, Any]:
+    row = _rows(renderer.conn, 'SELECT * FROM "term" WHERE "id" = ?', (internal_id,))[0]
+    return {"name": row["name"], "daysUntilNetDue": row["daysuntilnetdue"]}
+
+
+def _item(renderer: _Renderer, internal_id: int, *, kind: str, expand: bool) -> dict[str, Any]:
+    row = _rows(renderer.conn, 'SELECT * FROM "item" WHERE "id" = ?', (internal_id,))[0]
+    return {"itemId": row["itemid"], "displayName": row["displayname"],
+            "itemType": {"id": row["itemtype"], "refName": row["itemtype"]},
+            "expenseAccount": renderer.ref("account", row["expenseaccount"]), "isInactive": _bool(row["isinactive"])}
+
+
+def _relationship(renderer: _Renderer, internal_id: int, *, kind: str, expand: bool) -> dict[str, Any]:
+    entity, subsidiary = renderer.conn.execute(f'SELECT "entity", "subsidiary" FROM "{_RELATIONSHIP}" WHERE rowid = ?',
+                                               (internal_id,)).fetchone()
+    return {"entity": renderer.ref("vendor", entity), "subsidiary": renderer.ref("subsidiary", subsidiary)}
+
+
+def list_records(conn: sqlite3.Connection, *, kind: str, rest_type: str, limit: int, offset: int, q: str | None,
+                 base_url: str, zone: ZoneInfo, date_format: str) -> dict[str, Any]:
+    """GET /record/v1/<type>[?q=]: ids and links only, oldest id first, paged like SuiteQL."""
     check_paging(limit=limit, offset=offset)
     renderer = _Renderer(conn, base_url)
-    table = "transaction" if kind in ("PurchOrd", "VendBill") else kind
-    where, args = ('WHERE "type" = ?', (kind,)) if table == "transaction" else ("", ())
+    table, id_column, conditions, args = _where(kind)
+    clauses = list(conditions)
+    if q is not None and q.strip():
+        condition, filter_args = filter_sql(q, columns=_FILTERABLE[table], zone=zone, date_format=date_format)
+        clauses.append(f"({condition})")
+        args = (*args, *filter_args)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     total = conn.execute(f'SELECT COUNT(*) FROM "{table}" {where}', args).fetchone()[0]
-    ids = [row[0] for row in conn.execute(f'SELECT "id" FROM "{table}" {where} ORDER BY "id" LIMIT ? OFFSET ?',
-                                          (*args, limit, offset))]
+    ids = [row[0] for row in conn.execute(f'SELECT {id_column} FROM "{table}" {where} ORDER BY {id_column} '
+                                          'LIMIT ? OFFSET ?', (*args, limit, offset))]
     return {
         "links": page_links(self_url=renderer.href(rest_type), limit=limit, offset=offset, total=total),
         "count": len(ids),

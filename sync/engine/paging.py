@@ -12,6 +12,7 @@ renders and compares dates there and a date-only or minute-only value loses reco
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -181,6 +182,10 @@ class PullContext:
     # Called after each page is recorded (and, in a cursor run, committed): deliveries start while later pages
     # are still being read.
     page_done: Callable[[], None] | None = None
+    # REST records mode (sync/engine/rest_records.py): referenced records read once per pull, and whether the
+    # record a push re-read was answered "does not exist" (404 NONEXISTENT_ID).
+    references: Any = None
+    confirmed_absent: bool = False
 
     def each_page(self, stream: Stream, handle: Callable[[list[dict]], None]) -> None:
         """Calls `handle` with every page of `stream`; in a cursor run, the page is recorded and the

@@ -122,6 +122,11 @@ class FlowDefinition:
         """Reads every stream of the flow through `context`, recording items and deletions."""
         raise NotImplementedError
 
+    def read_records(self, context: PullContext) -> None:
+        """read() through REST records (read mode rest_records, sync/engine/rest_records.py): the same sources,
+        from typed records instead of SuiteQL rows."""
+        raise NotImplementedError
+
     def record_key(self, netsuite_id: str, record_type: str) -> str:
         """A SyncRecord's netsuite_id for a record of this NetSuite record type."""
         return netsuite_id

@@ -9,8 +9,10 @@ from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
 from sync.engine.journal import SourceItem
 from sync.engine.paging import PullContext, Stream
+from sync.engine.rest_records import RestReader, RestStream
 from sync.flows.base import Built, Coder, damaged, flag, record_id, text
 from sync.flows.reference import ReferenceFlow, reference_value
+from sync.flows.rest_rows import flag_text, plain, reference_id, suiteql_row
 from sync.models import Flow
 
 
@@ -46,6 +48,13 @@ def classification_source(row: dict, kind: CodingKind) -> dict:
     }
 
 
+def rest_classification_row(reader: RestReader, record: dict) -> dict:
+    """A subsidiary, department, classification or location record as its SuiteQL stream's row."""
+    return suiteql_row(id=record["id"], name=plain(record, "name"), fullname=plain(record, "fullName"),
+               parent=reference_id(record, "parent"), isinactive=flag_text(record, "isInactive"),
+               cursor_ts=reader.last_modified(record))
+
+
 class Classifications(ReferenceFlow):
     flow = Flow.CLASSIFICATIONS
     nouns = ("classification", "classifications")
@@ -57,20 +66,27 @@ class Classifications(ReferenceFlow):
         return [table.stream for table in CLASSIFICATION_TABLES]
 
     def read(self, context: PullContext) -> None:
-        def handler(table: ReferenceTable) -> Callable[[list[dict]], None]:
-            def handle(rows: list[dict]) -> None:
-                store_netsuite_reference(connection=context.pair.netsuite, kind=table.kind, rows=rows)
-                context.recorded([
-                    SourceItem(netsuite_id=self.record_key(row["id"], table.table),
-                               source=classification_source(row, table.kind),
-                               document_number=row["id"], label=row.get("fullname") or row.get("name", ""),
-                               last_modified=row["cursor_ts"])
-                    for row in rows
-                ], len(rows))
-            return handle
-
         for table in CLASSIFICATION_TABLES:
-            context.each_page(table.stream, handler(table))
+            context.each_page(table.stream, self._handler(context, table))
+
+    def read_records(self, context: PullContext) -> None:
+        reader = RestReader(context)
+        for table in CLASSIFICATION_TABLES:
+            handle = self._handler(context, table)
+            reader.each_page(RestStream(name=table.table, record_type=table.table),
+                             lambda records, handle=handle: handle([rest_classification_row(reader, r) for r in records]))
+
+    def _handler(self, context: PullContext, table: ReferenceTable) -> Callable[[list[dict]], None]:
+        def handle(rows: list[dict]) -> None:
+            store_netsuite_reference(connection=context.pair.netsuite, kind=table.kind, rows=rows)
+            context.recorded([
+                SourceItem(netsuite_id=self.record_key(row["id"], table.table),
+                           source=classification_source(row, table.kind),
+                           document_number=row["id"], label=row.get("fullname") or row.get("name", ""),
+                           last_modified=row["cursor_ts"])
+                for row in rows
+            ], len(rows))
+        return handle
 
     def record_key(self, netsuite_id: str, record_type: str) -> str:
         return f"{_BY_TABLE[record_type].kind}:{netsuite_id}"

@@ -8,8 +8,10 @@ from mappings.models import CodingKind
 from mappings.references import store_netsuite_reference
 from sync.engine.journal import SourceItem
 from sync.engine.paging import PullContext, Stream
-from sync.flows.base import Built, Coder, flag, record_id, text
+from sync.engine.rest_records import RestReader, RestStream
+from sync.flows.base import RECORDS, Built, Coder, flag, record_id, text
 from sync.flows.reference import ReferenceFlow, reference_value
+from sync.flows.rest_rows import flag_text, plain, reference_id, suiteql_row
 from sync.models import Flow, SyncRecord
 from sync.remote.jaggaer_client import JaggaerClient
 
@@ -32,6 +34,14 @@ def account_source(row: dict) -> dict:
     }
 
 
+def rest_account_row(reader: RestReader, record: dict) -> dict:
+    """An account record (spec section 4) as ACCOUNT_STREAM's row."""
+    return suiteql_row(id=record["id"], acctnumber=plain(record, "acctNumber"), fullname=plain(record, "fullName"),
+               accttype=reference_id(record, "acctType"), isinactive=flag_text(record, "isInactive"),
+               parent=reference_id(record, "parent"), description=plain(record, "description"),
+               cursor_ts=reader.last_modified(record))
+
+
 class GlAccounts(ReferenceFlow):
     flow = Flow.GL_ACCOUNTS
     nouns = ("GL account", "GL accounts")
@@ -43,15 +53,21 @@ class GlAccounts(ReferenceFlow):
         return [ACCOUNT_STREAM]
 
     def read(self, context: PullContext) -> None:
-        def handle(rows: list[dict]) -> None:
-            store_netsuite_reference(connection=context.pair.netsuite, kind=CodingKind.GL_ACCOUNT, rows=rows)
-            context.recorded([
-                SourceItem(netsuite_id=row["id"], source=account_source(row), document_number=row.get("acctnumber", ""),
-                           label=row.get("fullname", ""), last_modified=row["cursor_ts"])
-                for row in rows
-            ], len(rows))
+        context.each_page(ACCOUNT_STREAM, lambda rows: self._recorded(context, rows))
 
-        context.each_page(ACCOUNT_STREAM, handle)
+    def read_records(self, context: PullContext) -> None:
+        reader = RestReader(context)
+        reader.each_page(RestStream(name=RECORDS, record_type="account"),
+                         lambda records: self._recorded(context, [rest_account_row(reader, r) for r in records]))
+
+    @staticmethod
+    def _recorded(context: PullContext, rows: list[dict]) -> None:
+        store_netsuite_reference(connection=context.pair.netsuite, kind=CodingKind.GL_ACCOUNT, rows=rows)
+        context.recorded([
+            SourceItem(netsuite_id=row["id"], source=account_source(row), document_number=row.get("acctnumber", ""),
+                       label=row.get("fullname", ""), last_modified=row["cursor_ts"])
+            for row in rows
+        ], len(rows))
 
     def netsuite_page(self, netsuite_id: str) -> str:
         return f"/app/accounting/account/account.nl?id={netsuite_id}"

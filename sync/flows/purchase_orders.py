@@ -30,6 +30,7 @@ class PurchaseOrders(DocumentFlow):
     nouns = ("PO", "POs")
     record_types = ("purchaseorder",)
     transaction_type = "PurchOrd"
+    rest_type = "purchaseOrder"
     header_key = "poHeader"
     dependency_name = "Purchase order (NetSuite id {})"
 

@@ -11,7 +11,9 @@ from decimal import Decimal
 from mappings.resolution import LineCoding
 from sync.engine.journal import SourceItem
 from sync.engine.paging import PullContext, Stream, id_list, stamp
+from sync.engine.rest_records import RecordRead, RestReader, RestStream, read_rest_deletions
 from sync.flows.base import (
+    RECORDS,
     Built,
     Coder,
     FlowDefinition,
@@ -25,6 +27,16 @@ from sync.flows.base import (
     text,
 )
 from sync.flows.deletions import read_deletions
+from sync.flows.rest_rows import (
+    base_amount,
+    flag_text,
+    plain,
+    reference,
+    reference_id,
+    referenced_type,
+    sublist,
+    suiteql_row,
+)
 from sync.models import SyncRecord
 from sync.remote.errors import SourceDataError
 from sync.remote.jaggaer_client import JaggaerClient
@@ -147,10 +159,73 @@ def _lines_of(client: NetSuiteClient, transaction_ids: list[str]) -> Iterator[di
         after = (int(rows[-1]["transaction"]), int(rows[-1]["id"]))
 
 
+def _references_of(record: dict) -> list[RecordRead]:
+    """What a document's source needs beyond the record: its currency's symbol, its terms, each item's names and
+    expense account, and the number of each PO a bill line was billed from."""
+    reads = [RecordRead(kind, ref_id) for kind, ref_id in (("currency", reference_id(record, "currency")),
+                                                          ("term", reference_id(record, "terms"))) if ref_id]
+    for line in sublist(record, "item"):
+        item = reference(line, "item")
+        if item:
+            reads.append(RecordRead(referenced_type(item, "item"), item["id"]))
+    for line in [*sublist(record, "item"), *sublist(record, "expense")]:
+        order = reference(line, "orderDoc")
+        if order:
+            reads.append(RecordRead(referenced_type(order, "orderDoc"), order["id"], fields=("tranId",)))
+    return reads
+
+
+def rest_transaction_rows(reader: RestReader, record: dict, transaction_type: str) -> tuple[dict, list[dict]]:
+    """A purchaseOrder or vendorBill record (expanded) as the header row and line rows of SuiteQL mode. Item lines
+    carry no account on REST (spec section 4): the GL account is the item's expense account, as SuiteQL's
+    expenseaccount column says; a line's subsidiary is the document's."""
+    refs = reader.references
+    currency_id, term_id = reference_id(record, "currency"), reference_id(record, "terms")
+    currency = refs.get(RecordRead("currency", currency_id)) if currency_id else {}
+    term = refs.get(RecordRead("term", term_id)) if term_id else {}
+    entity = reference(record, "entity") or {}
+    header = suiteql_row(
+        id=record["id"], tranid=plain(record, "tranId"), trandate=plain(record, "tranDate"),
+        duedate=plain(record, "dueDate"), type=transaction_type, entity=entity.get("id"),
+        entityname=entity.get("refName"), status=reference_id(record, "status"),
+        approvalstatus=reference_id(record, "approvalStatus"), currency=currency_id,
+        currencysymbol=plain(currency, "symbol"), foreigntotal=plain(record, "total"), memo=plain(record, "memo"),
+        terms=term_id, termname=plain(term, "name"), termdays=plain(term, "daysUntilNetDue"),
+        externalid=plain(record, "externalId"), maindepartment=reference_id(record, "department"),
+        mainclass=reference_id(record, "class"), mainlocation=reference_id(record, "location"),
+        mainsubsidiary=reference_id(record, "subsidiary"), cursor_ts=reader.last_modified(record),
+    )
+    lines = []
+    for kind in ("item", "expense"):
+        for line in sublist(record, kind):
+            item_ref = reference(line, "item") if kind == "item" else None
+            item = refs.get(RecordRead(referenced_type(item_ref, "item"), item_ref["id"])) if item_ref else {}
+            order = reference(line, "orderDoc")
+            po = refs.get(RecordRead(referenced_type(order, "orderDoc"), order["id"], fields=("tranId",))) \
+                if order else {}
+            amount = line.get("amount")
+            lines.append(suiteql_row(
+                transaction=record["id"], id=plain(line, "line"), linesequencenumber=plain(line, "line"),
+                item=item_ref["id"] if item_ref else None, itemtype=reference_id(line, "itemType"),
+                itemname=plain(item, "itemId"), itemdisplayname=plain(item, "displayName"),
+                memo=plain(line, "description" if kind == "item" else "memo"), quantity=plain(line, "quantity"),
+                rate=plain(line, "rate"), foreignamount=plain(line, "amount"),
+                netamount=base_amount(amount, record.get("exchangeRate", 1), "amount") if amount is not None else None,
+                expenseaccount=reference_id(item if item_ref else line, "expenseAccount" if item_ref else "account"),
+                department=reference_id(line, "department"), **{"class": reference_id(line, "class")},
+                location=reference_id(line, "location"), subsidiary=reference_id(record, "subsidiary"),
+                isclosed=flag_text(line, "isClosed"), createdfrom=order["id"] if order else None,
+                createdfromtranid=plain(po, "tranId"),
+            ))
+    lines.sort(key=lambda line: int(line.get("id") or 0))
+    return header, lines
+
+
 class DocumentFlow(FlowDefinition):
     """A flow of NetSuite transactions of one type."""
 
     transaction_type: str  # transaction.type: PurchOrd, VendBill
+    rest_type: str  # the REST record type: purchaseOrder, vendorBill
     batch_size = 50  # JAGGAER's document batch limit
     shape = {
         **dict.fromkeys(("id", "tranid", "trandate", "duedate", "entity", "status", "approvalstatus", "currency",
@@ -194,6 +269,22 @@ class DocumentFlow(FlowDefinition):
             context.each_page(headers, headers_changed)
             context.each_page(lines, lines_changed)
         read_deletions(context, self.record_types[0])
+
+    def read_records(self, context: PullContext) -> None:
+        reader = RestReader(context)
+
+        def handle(records: list[dict]) -> None:
+            reader.references.load([read for record in records for read in _references_of(record)])
+            items = []
+            for record in records:
+                header, lines = rest_transaction_rows(reader, record, self.transaction_type)
+                items.append(SourceItem(netsuite_id=header["id"], source=transaction_source(header, lines),
+                                        document_number=header.get("tranid", ""), entity=header.get("entity", ""),
+                                        label=header.get("entityname", ""), last_modified=header["cursor_ts"]))
+            context.recorded(items, len(records))
+
+        reader.each_page(RestStream(name=RECORDS, record_type=self.rest_type, expand=True), handle)
+        read_rest_deletions(context, self.rest_type)
 
     def _moment(self, context: PullContext, query: str, default: str = "") -> str:
         rows = context.client.suiteql(query=query, params=[self.transaction_type], limit=1).get("items") or [{}]

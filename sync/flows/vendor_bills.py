@@ -14,6 +14,7 @@ class VendorBills(DocumentFlow):
     nouns = ("bill", "bills")
     record_types = ("vendorbill",)
     transaction_type = "VendBill"
+    rest_type = "vendorBill"
     header_key = "header"
 
     def netsuite_page(self, netsuite_id: str) -> str:

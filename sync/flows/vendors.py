@@ -6,8 +6,22 @@ import xml.etree.ElementTree as ET
 from mappings.resolution import LineCoding
 from sync.engine.journal import SourceItem
 from sync.engine.paging import PullContext, Stream, id_list
-from sync.flows.base import Built, Coder, FlowDefinition, Item, currency, damaged, decimal_text, flag, record_id, text
+from sync.engine.rest_records import RecordRead, RestReader, RestStream, fetch_records, list_ids, read_rest_deletions
+from sync.flows.base import (
+    RECORDS,
+    Built,
+    Coder,
+    FlowDefinition,
+    Item,
+    currency,
+    damaged,
+    decimal_text,
+    flag,
+    record_id,
+    text,
+)
 from sync.flows.deletions import read_deletions
+from sync.flows.rest_rows import flag_text, plain, reference_id, suiteql_row
 from sync.models import Flow
 from sync.remote.errors import SourceDataError
 from sync.remote.jaggaer_client import ItemResult, JaggaerClient
@@ -45,6 +59,42 @@ def vendor_source(row: dict, subsidiaries: list[str]) -> dict:
     }
 
 
+# The vendor record names only its primary subsidiary; the vendor-subsidiary relationship records list them all.
+RELATIONSHIP_TYPE = "vendorSubsidiaryRelationship"
+
+
+def rest_vendor_row(reader: RestReader, record: dict) -> dict:
+    """A vendor record (spec section 4) as VENDOR_STREAM's row, its currency's symbol and terms read once per pull."""
+    currency_id, term_id = reference_id(record, "currency"), reference_id(record, "terms")
+    currency = reader.references.get(RecordRead("currency", currency_id)) if currency_id else {}
+    term = reader.references.get(RecordRead("term", term_id)) if term_id else {}
+    return suiteql_row(
+        id=record["id"], entityid=plain(record, "entityId"), companyname=plain(record, "companyName"),
+        legalname=plain(record, "legalName"), email=plain(record, "email"), phone=plain(record, "phone"),
+        isinactive=flag_text(record, "isInactive"), taxidnum=plain(record, "taxIdNum"),
+        externalid=plain(record, "externalId"), currency=currency_id, currencysymbol=plain(currency, "symbol"),
+        terms=term_id, termname=plain(term, "name"), termdays=plain(term, "daysUntilNetDue"),
+        cursor_ts=reader.last_modified(record),
+    )
+
+
+def rest_vendor_subsidiaries(reader: RestReader, vendor_ids: list[str]) -> dict[str, list[str]]:
+    """Each vendor's subsidiaries, in id order as SuiteQL mode reads them: one list of the relationship records
+    of a page of vendors, then each relationship."""
+    if not vendor_ids:
+        return {}
+    ids = list_ids(reader.client, record_type=RELATIONSHIP_TYPE,
+                   q=f"entity ANY_OF [{', '.join(sorted(vendor_ids, key=int))}]")
+    links = fetch_records(reader.client, [RecordRead(RELATIONSHIP_TYPE, i, fields=("entity", "subsidiary"))
+                                          for i in ids])
+    subsidiaries: dict[str, list[str]] = {}
+    for link in links:
+        entity, subsidiary = (reference_id(link, "entity"), reference_id(link, "subsidiary")) if link else (None, None)
+        if entity in vendor_ids and subsidiary:
+            subsidiaries.setdefault(entity, []).append(subsidiary)
+    return {entity: sorted(units, key=int) for entity, units in subsidiaries.items()}
+
+
 def payment_terms(source: dict) -> dict:
     terms: dict = {"code": source["terms"]}
     if source["termdays"]:
@@ -75,15 +125,31 @@ class Vendors(FlowDefinition):
             subsidiaries: dict[str, list[str]] = {}
             for link in context.client.suiteql_rows(query=vendor_subsidiaries_query([row["id"] for row in rows])):
                 subsidiaries.setdefault(link["entity"], []).append(link["subsidiary"])
-            context.recorded([
-                SourceItem(netsuite_id=row["id"], source=vendor_source(row, subsidiaries.get(row["id"], [])),
-                           document_number=row["id"], entity=row["id"],
-                           label=row.get("companyname") or row.get("entityid", ""), last_modified=row["cursor_ts"])
-                for row in rows
-            ], len(rows))
+            self._recorded(context, rows, subsidiaries)
 
         context.each_page(VENDOR_STREAM, handle)
         read_deletions(context, "vendor")
+
+    def read_records(self, context: PullContext) -> None:
+        reader = RestReader(context)
+
+        def handle(records: list[dict]) -> None:
+            reader.references.load([RecordRead(kind, ref_id) for record in records for kind, ref_id in (
+                ("currency", reference_id(record, "currency")), ("term", reference_id(record, "terms"))) if ref_id])
+            rows = [rest_vendor_row(reader, record) for record in records]
+            self._recorded(context, rows, rest_vendor_subsidiaries(reader, [row["id"] for row in rows]))
+
+        reader.each_page(RestStream(name=RECORDS, record_type="vendor"), handle)
+        read_rest_deletions(context, "vendor")
+
+    @staticmethod
+    def _recorded(context: PullContext, rows: list[dict], subsidiaries: dict[str, list[str]]) -> None:
+        context.recorded([
+            SourceItem(netsuite_id=row["id"], source=vendor_source(row, subsidiaries.get(row["id"], [])),
+                       document_number=row["id"], entity=row["id"],
+                       label=row.get("companyname") or row.get("entityid", ""), last_modified=row["cursor_ts"])
+            for row in rows
+        ], len(rows))
 
     def netsuite_page(self, netsuite_id: str) -> str:
         return f"/app/common/entity/vendor.nl?id={netsuite_id}"

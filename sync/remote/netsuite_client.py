@@ -1,4 +1,5 @@
-"""Reads from NetSuite over REST web services: SuiteQL pages.
+"""Reads from NetSuite over REST web services: SuiteQL pages, and REST record lists and records (spec section 4)
+for roles that may not run SuiteQL.
 
 Every call holds one of the account's request slots, and 429s, the 400 concurrency variant, 5xx,
 timeouts and dropped connections are retried here with jittered back-off: all of them are reads, so
@@ -8,6 +9,7 @@ retried like a malformed one."""
 
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -22,7 +24,9 @@ from sync.remote.errors import NetSuiteError, bad_answer, netsuite_error, transp
 from sync.remote.request_gate import AccountGate
 from sync.remote.storable_text import storable_text
 
-MAX_PAGE = 1000  # SuiteQL's largest page (spec section 3)
+MAX_PAGE = 1000  # SuiteQL's largest page (spec section 3), and the record list's
+# "Record does not exist." (spec sections 4 and 5): the one answer that says a record is gone.
+NONEXISTENT_ID = "NONEXISTENT_ID"
 # A slow SuiteQL page may take the whole 120 s timeout before its first byte; its body then comes quickly.
 DEFAULT_LIMITS = AnswerLimits(deadline=300.0)
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
@@ -54,6 +58,8 @@ class NetSuiteClient:
         self._sleep = sleep
         self._rng = rng
         self.requests_made = 0  # every HTTP request, retries included: what the pull reports per 1,000 records
+        # REST records are read by several threads at once (sync/engine/rest_records.py): the count stays exact.
+        self._count_lock = threading.Lock()
 
     def suiteql(self, *, query: str, params: list[Any] | None = None, limit: int = MAX_PAGE, offset: int = 0) -> dict:
         """One page of a SuiteQL query, as NetSuite returns it (all values strings, NULLs omitted)."""
@@ -77,6 +83,33 @@ class NetSuiteClient:
                 return rows
             offset += limit
 
+    def record_ids(self, *, record_type: str, q: str, limit: int = MAX_PAGE, offset: int = 0) -> dict:
+        """One page of `GET /record/v1/{type}?q=`: `items` of {"id"}, `totalResults` and `hasMore` (spec section 4)."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if q:
+            params["q"] = q
+        return self._call("GET", f"/record/v1/{record_type}", read=_record_list_page, params=params)
+
+    def record(self, *, record_type: str, record_id: str, expand: bool = False,
+               fields: tuple[str, ...] = ()) -> dict | None:
+        """One record as typed JSON, or None when NetSuite answers that it does not exist (404 NONEXISTENT_ID,
+        and only that: any other refusal or a malformed answer raises, so it can never read as a deletion)."""
+        params: dict[str, Any] = {}
+        if expand:
+            params["expandSubResources"] = "true"
+        if fields:
+            params["fields"] = ",".join(fields)
+        try:
+            return self._call("GET", f"/record/v1/{record_type}/{record_id}", read=_record_body, params=params)
+        except NetSuiteError as error:
+            if error.status == 404 and error.code == NONEXISTENT_ID:
+                return None
+            raise
+
+    def _count_request(self) -> None:
+        with self._count_lock:
+            self.requests_made += 1
+
     def _call(self, method: str, path: str, *, read: Callable[[requests.Response], Any], **kwargs: Any) -> Any:
         """`read` turns a 2xx answer into its value, or raises a retryable NetSuiteError when the answer is
         not what the contract promises: such an answer is retried like a 5xx (every call here is a read)."""
@@ -87,7 +120,7 @@ class NetSuiteClient:
             error: NetSuiteError
             try:
                 with self.gate.slot() if self.gate else nullcontext():
-                    self.requests_made += 1
+                    self._count_request()
                     # Read whole inside the slot: NetSuite counts the request until its answer has been sent.
                     response = bounded_request(session=self.session, system="NetSuite", method=method, url=url,
                                                timeout=self.timeout, limits=self.limits, **kwargs)
@@ -134,3 +167,34 @@ def _suiteql_page(response: requests.Response) -> dict:
         page["items"] = [{column: value if column == "links" else storable_text(value) for column, value in row.items()}
                          for row in page["items"]]
     return page
+
+
+def _json_object(response: requests.Response, what: str) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        raise bad_answer("NetSuite", f"{what} that is not JSON", response) from None
+    if not isinstance(body, dict):
+        raise bad_answer("NetSuite", f"{what} that is not an object", response)
+    return body
+
+
+def _record_list_page(response: requests.Response) -> dict:
+    """A record list page: `items` of objects with an internal id, `totalResults` and `hasMore`. An empty object
+    or a page without them says nothing about which records exist: it must never read as "none"."""
+    page = _json_object(response, "a record list page")
+    items, total = page.get("items"), page.get("totalResults")
+    if not (isinstance(items, list) and isinstance(page.get("hasMore"), bool) and isinstance(total, int)
+            and not isinstance(total, bool)
+            and all(isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].isdigit()
+                    for item in items)):
+        raise bad_answer("NetSuite", "a record list page without its items, totalResults and hasMore", response)
+    return page
+
+
+def _record_body(response: requests.Response) -> dict:
+    """A record: an object carrying its internal id (an empty object, or one without an id, is no record)."""
+    record = _json_object(response, "a record")
+    if not (isinstance(record.get("id"), str) and record["id"].isdigit()):
+        raise bad_answer("NetSuite", "a record without its internal id", response)
+    return record

@@ -131,3 +131,21 @@ def test_pairing_a_sandbox_account_with_a_production_tenant_is_refused_in_the_ad
     page = browser.post("/admin/credentials/connectionpair/add/", {"netsuite": netsuite.pk, "jaggaer": production.pk})
 
     assert page.status_code == 200 and "allow_production_with_sandbox" in page.content.decode()
+
+
+def test_the_netsuite_connection_page_offers_the_read_mode_and_says_what_rest_records_cannot_see(
+        netsuite: Any) -> None:
+    connection = make_netsuite(netsuite)
+    browser = member_of(INTEGRATION_ADMIN, "ivan")
+    change = f"/admin/credentials/netsuiteconnection/{connection.pk}/change/"
+
+    page = browser.get(change).content.decode()
+    assert 'name="read_mode"' in page and '<option value="rest_records">REST records</option>' in page
+    assert "cannot see a line-only edit" in page  # the field's help, whichever mode is chosen
+    assert "Every change, line-only edits included" in page
+
+    connection.read_mode = "rest_records"
+    connection.save()
+    page = browser.get(change).content.decode()
+    assert "<strong>REST records cannot see a line-only edit</strong> that does not move" in page
+    assert "through push" in page

@@ -157,3 +157,17 @@ def test_bad_xml_transport_settings_are_named_and_nothing_is_saved(tmp_path: Pat
     with pytest.raises(CommandError, match=error.replace("(", r"\(").replace(")", r"\)")):
         run(jaggaer(**extra), tmp_path)
     assert not JaggaerConnection.objects.exists()
+
+
+def test_the_netsuite_read_mode_is_set_kept_when_absent_and_a_bad_value_is_named(tmp_path: Path, rsa_key: Any) -> None:
+    run({**m2m(rsa_key.private_pem), "read_mode": "rest_records"}, tmp_path)
+    assert NetSuiteConnection.objects.get().read_mode == "rest_records"
+
+    run(m2m(rsa_key.private_pem), tmp_path)
+    assert NetSuiteConnection.objects.get().read_mode == "rest_records"
+
+    with pytest.raises(CommandError) as refused:
+        run({**m2m(rsa_key.private_pem), "read_mode": "soap"}, tmp_path)
+    assert str(refused.value) == ('read_mode: must be "suiteql" or "rest_records" (for a role without SuiteAnalytics '
+                                  "Workbook), not 'soap'.")
+    assert NetSuiteConnection.objects.get().read_mode == "rest_records"

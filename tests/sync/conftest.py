@@ -5,8 +5,13 @@ from typing import Any
 
 import pytest
 
+from credentials.jaggaer_auth import jaggaer_session
 from credentials.models import ConnectionPair
+from credentials.netsuite_auth import netsuite_session
 from mappings.models import CodingRule, PairCodingRule
+from sync.engine.run import Clients
+from sync.remote.jaggaer_client import JaggaerClient
+from sync.remote.netsuite_client import NetSuiteClient
 from tests.credentials.conftest import make_jaggaer, make_netsuite
 from tests.sync.helpers import use_xml_transport
 
@@ -30,3 +35,14 @@ def pair(netsuite: Any, jaggaer: Any, tmp_path: Any, settings: Any, jaggaer_tran
     if jaggaer_transport == "xml":
         use_xml_transport(found, jaggaer)
     return found
+
+
+@pytest.fixture
+def clients(pair) -> Clients:
+    """The pair's clients without the waits between retries."""
+    return Clients(
+        netsuite=NetSuiteClient(session=netsuite_session(connection=pair.netsuite), rest_url=pair.netsuite.rest_url,
+                                sleep=lambda seconds: None),
+        jaggaer=JaggaerClient(session=jaggaer_session(connection=pair.jaggaer), base_url=pair.jaggaer.base_url,
+                              sleep=lambda seconds: None),
+    )

@@ -8,14 +8,12 @@ import time_machine
 from django.utils import timezone
 
 from credentials.jaggaer_auth import jaggaer_session
-from credentials.netsuite_auth import netsuite_session
 from sync.engine.deliver import claim, deliver_due
 from sync.engine.pull import pull
-from sync.engine.run import Clients, sync_pass
+from sync.engine.run import sync_pass
 from sync.models import SyncAttempt, SyncCursor, SyncRecord, SyncRun, WebhookEvent
 from sync.remote.errors import NetSuiteError
 from sync.remote.jaggaer_client import JaggaerClient
-from sync.remote.netsuite_client import NetSuiteClient
 from sync.triggers.push import process_due_events, process_event
 from tests.sync.helpers import netsuite_rows
 
@@ -23,17 +21,6 @@ pytestmark = pytest.mark.django_db
 State = SyncRecord.State
 PO_PATH = "/j1p/api/public/jp/v1/purchaseorders"
 SUPPLIER_PATH = "/j1p/api/public/js/v1/suppliers"
-
-
-@pytest.fixture
-def clients(pair) -> Clients:
-    """The pair's clients without the waits between retries."""
-    return Clients(
-        netsuite=NetSuiteClient(session=netsuite_session(connection=pair.netsuite), rest_url=pair.netsuite.rest_url,
-                                sleep=lambda seconds: None),
-        jaggaer=JaggaerClient(session=jaggaer_session(connection=pair.jaggaer), base_url=pair.jaggaer.base_url,
-                              sleep=lambda seconds: None),
-    )
 
 
 def retries_come_due() -> None:
